@@ -1,0 +1,87 @@
+"""Enumerations shared by the model, the transforms and the views."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class NodeKind(StrEnum):
+    """What a graph node stands for."""
+
+    NAMESPACE = "namespace"
+    WORKLOAD = "workload"
+    SERVICE = "service"
+    POD = "pod"
+    MACHINE = "node"
+    GPU = "gpu"
+    EXTERNAL = "external"
+    UNKNOWN = "unknown"
+    PIPELINE_RUN = "pipeline_run"
+    PIPELINE_STEP = "pipeline_step"
+    ARTIFACT = "artifact"
+    INFERENCE_SERVICE = "inference_service"
+
+
+class EdgeKind(StrEnum):
+    """How two nodes relate. ``CALLS`` is traffic; the others are structure."""
+
+    CALLS = "calls"
+    SELECTS = "selects"
+    OWNS = "owns"
+    RUNS_ON = "runs_on"
+    USES_GPU = "uses_gpu"
+    CONSUMES = "consumes"
+    PRODUCES = "produces"
+    SERVES = "serves"
+
+
+class Protocol(StrEnum):
+    """Traffic protocol of a call edge, as Istio's ``request_protocol`` names it."""
+
+    HTTP = "http"
+    GRPC = "grpc"
+    TCP = "tcp"
+
+
+class Health(StrEnum):
+    """Traffic health, with Kiali's vocabulary."""
+
+    HEALTHY = "healthy"
+    DEGRADED = "degraded"
+    FAILURE = "failure"
+    NO_TRAFFIC = "no_traffic"
+
+
+class NodeFlag(StrEnum):
+    """Conditions shown as badges on a node."""
+
+    UNKNOWN = "unknown"  # telemetry names a peer it could not identify
+    EXTERNAL = "external"  # outside the mesh (ServiceEntry host, passthrough)
+    DEAD = "dead"  # a workload or service with no pods behind it
+    IDLE = "idle"  # known to the cluster but no traffic in the window
+    MISSING_SIDECAR = "missing_sidecar"
+    NOT_READY = "not_ready"
+    RESTARTING = "restarting"
+    ENTRY_POINT = "entry_point"  # ingress gateways and traffic generators
+    INBOUND_ONLY_SOURCE = "source_only"  # seen only by a source reporter
+
+
+class SourceState(StrEnum):
+    """How a source fared in the collection that produced a snapshot."""
+
+    OK = "ok"
+    PARTIAL = "partial"  # some kinds or queries failed; the rest is there
+    UNAVAILABLE = "unavailable"
+    STALE = "stale"  # last good data is being served
+
+
+class FaultKind(StrEnum):
+    """Kinds of injected (or diagnosed) incidents."""
+
+    BAD_ROLLOUT = "bad_rollout"
+    LATENCY = "latency"  # saturated dependency adding latency
+    GPU_MEMORY = "gpu_memory"
+    FAULT_INJECTION = "fault_injection"
+    CRASH_LOOP = "crash_loop"
+    DEPENDENCY_OUTAGE = "dependency_outage"
+    RESOURCE_EXHAUSTION = "resource_exhaustion"
