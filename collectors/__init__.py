@@ -1,0 +1,1 @@
+"""Collectors: sources, transforms and the snapshot they produce. Never imports Dash."""

@@ -1,0 +1,1 @@
+"""meshlens dashboard: analysis, figures, pages, notebook widgets and the CLI."""
