@@ -29,6 +29,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "SERIES_COLUMNS",
     "Edge",
+    "GraphPart",
     "EdgeKind",
     "FaultKind",
     "Health",
@@ -175,15 +176,28 @@ class SnapshotMeta:
 
 
 SERIES_COLUMNS = ("entity", "metric", "timestamp", "value")
-"""Long-format series: one row per (entity id, metric name, UTC timestamp)."""
+"""Long-format series: one row per (entity id, metric name, UTC timestamp).
+
+``entity`` (a node or edge id) and ``metric`` are categoricals, ``timestamp`` is
+``datetime64[ns, UTC]``, ``value`` float64. Metric names: ``request_rate`` and ``error_rate``
+(per second), ``p95_ms``, ``throughput`` (bytes per second).
+"""
+
+
+@dataclass(slots=True)
+class GraphPart:
+    """Nodes and edges one transform found; the pipeline merges parts by node id."""
+
+    nodes: list[Node] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
 
 
 def empty_series() -> pd.DataFrame:
     """Return a series frame with the fixed schema and no rows."""
     return pd.DataFrame(
         {
-            "entity": pd.Series([], dtype="string"),
-            "metric": pd.Series([], dtype="string"),
+            "entity": pd.Series([], dtype="category"),
+            "metric": pd.Series([], dtype="category"),
             "timestamp": pd.Series([], dtype="datetime64[ns, UTC]"),
             "value": pd.Series([], dtype="float64"),
         }
