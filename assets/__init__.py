@@ -1,0 +1,1 @@
+"""Static files the dashboard serves (CSS, images); installed as ``dashboard.assets``."""

@@ -1,0 +1,1 @@
+"""Dash Pages: each module registers itself and defines ``layout(**query)``."""

@@ -1,0 +1,70 @@
+"""Overview: what the snapshot holds, per namespace, and the call edges that need a look."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import html
+
+from collectors.kinds import EdgeKind, NodeKind
+from dashboard.app import current_snapshot
+from dashboard.summary import namespace_rows, worst_edges
+
+dash.register_page(__name__, path="/", name="Overview", title="meshlens · Overview")
+
+
+def layout(**_query: Any) -> html.Div:
+    """Render the overview of the current snapshot."""
+    snapshot = current_snapshot()
+    workloads = sum(1 for _ in snapshot.nodes(NodeKind.WORKLOAD))
+    calls = sum(1 for _ in snapshot.edges(EdgeKind.CALLS))
+    namespaces = namespace_rows(snapshot)
+    cards = dbc.Row([
+        _card("Namespaces", len(namespaces), "overview-namespaces"),
+        _card("Workloads", workloads, "overview-workloads"),
+        _card("Call edges", calls, "overview-calls"),
+        _card("Incidents (ground truth)", len(snapshot.incidents), "overview-incidents"),
+    ], className="mb-4")
+    return html.Div([
+        html.H2("Overview"),
+        cards,
+        html.H4("Namespaces"),
+        dbc.Table(
+            [html.Thead(html.Tr([html.Th(h) for h in
+                                 ("Namespace", "Workloads", "Services", "Inbound call edges",
+                                  "Unhealthy workloads")]))]
+            + [html.Tbody([html.Tr([html.Td(r.namespace), html.Td(r.workloads),
+                                    html.Td(r.services), html.Td(r.call_edges),
+                                    html.Td(r.unhealthy)]) for r in namespaces])],
+            striped=True, size="sm", id="overview-namespace-table",
+        ),
+        html.H4("Call edges needing a look"),
+        dbc.Table(
+            [html.Thead(html.Tr([html.Th(h) for h in
+                                 ("Source", "Destination", "Protocol", "Requests/s", "Errors",
+                                  "p95", "Health")]))]
+            + [html.Tbody([html.Tr([
+                html.Td(r.source), html.Td(r.target), html.Td(r.protocol),
+                html.Td(f"{r.request_rate:.2f}"), html.Td(f"{r.error_ratio:.1%}"),
+                html.Td("–" if r.p95_ms is None else f"{r.p95_ms:.0f} ms"),
+                html.Td(r.health.value.replace("_", " ")),
+            ]) for r in worst_edges(snapshot)])],
+            striped=True, size="sm", id="overview-edge-table",
+        ),
+        html.H4("Injected incidents"),
+        html.P("The demo platform records the true root cause of each incident it injects; "
+               "the Triage page (coming) will rank causes without looking at this list.",
+               className="text-muted"),
+        html.Ul([html.Li(f"{i.kind.value}: {i.summary} (root cause {i.root_cause}, "
+                         f"from {i.start:%H:%M} UTC)") for i in snapshot.incidents],
+                id="overview-incident-list"),
+    ])
+
+
+def _card(title: str, value: int, component_id: str) -> dbc.Col:
+    return dbc.Col(dbc.Card(dbc.CardBody([
+        html.Div(title, className="text-muted small"),
+        html.Div(str(value), className="fs-3 fw-bold", id=component_id),
+    ])))

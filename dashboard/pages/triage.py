@@ -1,0 +1,17 @@
+"""Triage page: not built yet; says so plainly instead of showing an empty view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+from dash import html
+
+from dashboard.placeholder import not_built
+
+dash.register_page(__name__, path="/triage", name="Triage", title="meshlens · Triage")
+
+
+def layout(**_query: Any) -> html.Div:
+    """Render the not-yet-built notice."""
+    return not_built("Triage")
