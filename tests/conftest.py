@@ -3,11 +3,33 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from collectors.ids import node_id
+from collectors.kinds import (
+    EdgeKind,
+    FaultKind,
+    Health,
+    NodeFlag,
+    NodeKind,
+    Protocol,
+    SourceState,
+)
+from collectors.model import (
+    Edge,
+    Incident,
+    Node,
+    Snapshot,
+    SnapshotMeta,
+    SourceStatus,
+    TrafficStats,
+)
+
+from tests_paths import REPO
 
 
 def _fixtures_root() -> Path:
@@ -22,3 +44,48 @@ def fixtures_dir() -> Path:
     if not (root / "k8s").is_dir():
         pytest.skip(f"real-world fixtures not found at {root} (set MESHLENS_FIXTURES)")
     return root
+
+
+@pytest.fixture
+def small_snapshot() -> Snapshot:
+    """A hand-made snapshot with one of everything the file format must carry."""
+    start = datetime(2026, 1, 1, 10, 0, tzinfo=UTC)
+    meta = SnapshotMeta(
+        start=start,
+        end=start + timedelta(hours=1),
+        step_seconds=15,
+        rate_window_seconds=600,
+        created_at=start + timedelta(hours=1, seconds=3),
+        generator="hand-made",
+        sources=[SourceStatus("prometheus", "metrics", SourceState.PARTIAL, "1 query failed",
+                              fetched_at=start, missing=["latency_p99"])],
+    )
+    snap = Snapshot(meta=meta)
+    caller = Node(node_id(NodeKind.WORKLOAD, "productpage-v1", "bookinfo"), NodeKind.WORKLOAD,
+                  "productpage-v1", "bookinfo", app="productpage", version="v1",
+                  labels={"app": "productpage"}, flags={NodeFlag.ENTRY_POINT},
+                  attrs={"replicas": 2, "workload_kind": "Deployment", "ready": True,
+                         "cpu": 0.25})
+    callee = Node(node_id(NodeKind.WORKLOAD, 'we"ird\\name', "bookinfo"), NodeKind.WORKLOAD,
+                  'we"ird\\name', "bookinfo", health=Health.FAILURE,
+                  flags={NodeFlag.RESTARTING, NodeFlag.NOT_READY})
+    snap.add_node(caller)
+    snap.add_node(callee)
+    stats = TrafficStats(request_rate=10.5, error_rate=1.0 / 3.0, rate_5xx=1.0 / 3.0,
+                         p50_ms=3.2, p95_ms=float("nan"), p99_ms=None, mtls_ratio=1.0,
+                         response_codes={"200": 10.0, "503": 1.0 / 3.0},
+                         response_flags={"UF": 0.1})
+    snap.add_edge(Edge(caller.id, callee.id, EdgeKind.CALLS, Protocol.HTTP,
+                       service=node_id(NodeKind.SERVICE, "details", "bookinfo"),
+                       traffic=stats, health=Health.DEGRADED))
+    snap.incidents.append(Incident("inc-1", FaultKind.CRASH_LOOP, callee.id,
+                                   start + timedelta(minutes=5), None, "crash loop",
+                                   affected=[caller.id]))
+    times = pd.date_range(start, periods=4, freq="15s", tz="UTC", unit="ns")
+    snap.series = pd.DataFrame({
+        "entity": pd.Categorical([caller.id] * 4 + [callee.id] * 4),
+        "metric": pd.Categorical(["request_rate"] * 8),
+        "timestamp": list(times) * 2,
+        "value": [1.0, 2.5, float("nan"), 1e-300, 0.1, 0.2, 0.3, 0.30000000000000004],
+    })
+    return snap
