@@ -48,7 +48,7 @@ def decode(cls: type[T], data: Any) -> T:
 
 
 @cache
-def _hints(cls: type) -> dict[str, Any]:
+def _hints(cls: Any) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
@@ -70,14 +70,15 @@ def _decode(tp: Any, data: Any, where: str) -> Any:
     if dataclasses.is_dataclass(tp):
         if not isinstance(data, dict):
             raise DecodeError(f"{where}: expected an object")
-        hints = _hints(tp)
+        cls: Any = tp  # keep mypy from narrowing to a non-hashable protocol
+        hints = _hints(cls)
         kwargs = {
             f.name: _decode(hints[f.name], data[f.name], f"{where}.{f.name}")
             for f in dataclasses.fields(tp)
             if f.name in data
         }
         try:
-            return tp(**kwargs)
+            return cls(**kwargs)
         except TypeError as exc:  # a required field is missing
             raise DecodeError(f"{where}: {exc}") from None
     return _decode_scalar(tp, data, where)

@@ -41,13 +41,14 @@ def build_snapshot(
     generator: str,
     window: tuple[datetime, datetime, int, int] | None = None,
     incidents: Iterable[Incident] = (),
-    options: BuildOptions = BuildOptions(),
+    options: BuildOptions | None = None,
 ) -> Snapshot:
     """Run the transforms over whatever the sources delivered and return the snapshot.
 
     ``window`` is ``(start, end, step_seconds, rate_window_seconds)``; it defaults to the one
     the metrics were asked for, and is required when there are no metrics.
     """
+    options = options or BuildOptions()
     if window is None:
         if metrics is None:
             raise ValueError("a snapshot without metrics needs an explicit window")

@@ -66,8 +66,12 @@ def save_snapshot(snapshot: Snapshot, path: Path) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise SnapshotError(f"cannot write snapshot {path}: {exc.strerror or exc}") from None
-    log.info("saved snapshot %s (%d nodes, %d series rows)", path,
-             snapshot.graph.number_of_nodes(), len(snapshot.series))
+    log.info(
+        "saved snapshot %s (%d nodes, %d series rows)",
+        path,
+        snapshot.graph.number_of_nodes(),
+        len(snapshot.series),
+    )
 
 
 def load_snapshot(path: Path) -> Snapshot:
@@ -98,8 +102,12 @@ def load_snapshot(path: Path) -> Snapshot:
         raise SnapshotError(f"{path} is corrupt: {_one_line(exc)}") from None
     snapshot = _build(path, body)
     snapshot.series = series
-    log.info("loaded snapshot %s (%d nodes, %d series rows)", path,
-             snapshot.graph.number_of_nodes(), len(series))
+    log.info(
+        "loaded snapshot %s (%d nodes, %d series rows)",
+        path,
+        snapshot.graph.number_of_nodes(),
+        len(series),
+    )
     return snapshot
 
 
@@ -176,7 +184,11 @@ def _series_from_bytes(data: bytes) -> pd.DataFrame:
 def _categorical(codes: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]) -> pd.Categorical:
     if len(codes) and (codes.min() < -1 or codes.max() >= len(labels)):
         raise ValueError("series category codes out of range")
-    return pd.Categorical.from_codes(codes, categories=[str(x) for x in labels])
+    categories = pd.Index([str(x) for x in labels], dtype=object)
+    result: pd.Categorical = pd.Categorical.from_codes(
+        codes.astype(np.int64), categories=categories
+    )
+    return result
 
 
 def _one_line(exc: BaseException) -> str:

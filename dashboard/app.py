@@ -57,18 +57,25 @@ def _shell() -> html.Div:
         for page in dash.page_registry.values()
         if page["name"] == name
     ]
-    return html.Div([
-        dbc.Navbar(
-            dbc.Container([
-                dbc.NavbarBrand("meshlens", href="/"),
-                dbc.Nav(links, navbar=True, className="me-auto"),
-                _source_badge(snapshot),
-            ], fluid=True),
-            color="dark", dark=True, className="mb-3",
-        ),
-        dbc.Container(dash.page_container, fluid=True, id="shell-page"),
-        dcc.Location(id="shell-url"),
-    ])
+    return html.Div(
+        [
+            dbc.Navbar(
+                dbc.Container(
+                    [
+                        dbc.NavbarBrand("meshlens", href="/"),
+                        dbc.Nav(links, navbar=True, className="me-auto"),
+                        _source_badge(snapshot),
+                    ],
+                    fluid=True,
+                ),
+                color="dark",
+                dark=True,
+                className="mb-3",
+            ),
+            dbc.Container(dash.page_container, fluid=True, id="shell-page"),
+            dcc.Location(id="shell-url"),
+        ]
+    )
 
 
 def _source_badge(snapshot: Snapshot) -> html.Span:
@@ -78,11 +85,13 @@ def _source_badge(snapshot: Snapshot) -> html.Span:
         if source.state.value != "ok":
             worst = source.state.value
     colour = {"ok": "success", "partial": "warning", "stale": "warning"}.get(worst, "danger")
-    window = f"{meta.start:%Y-%m-%d %H:%M} – {meta.end:%H:%M} UTC"
+    window = f"{meta.start:%Y-%m-%d %H:%M} to {meta.end:%H:%M} UTC"
     details = "; ".join(f"{s.kind}: {s.name} {s.state.value}" for s in meta.sources)
     return html.Span(
-        [dbc.Badge(meta.generator, color=colour, className="me-2", id="shell-source-badge"),
-         html.Small(window, className="text-light")],
+        [
+            dbc.Badge(meta.generator, color=colour, className="me-2", id="shell-source-badge"),
+            html.Small(window, className="text-light"),
+        ],
         title=details,
     )
 

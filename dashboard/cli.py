@@ -27,18 +27,26 @@ def _option(name: str, **kwargs: Any) -> Callable[[F], F]:
     """A click option declared from its :data:`SETTINGS` entry (flag, env var, default, help)."""
     setting = SETTINGS_BY_NAME[name]
     return click.option(
-        setting.flag, name, envvar=setting.env, default=setting.default,
-        show_default=setting.default is not None, show_envvar=True, help=setting.help, **kwargs,
+        setting.flag,
+        name,
+        envvar=setting.env,
+        default=setting.default,
+        show_default=setting.default is not None,
+        show_envvar=True,
+        help=setting.help,
+        **kwargs,
     )
 
 
 def _source_options(func: F) -> F:
     """Options that choose the snapshot: a saved file, or the demo platform and its scale."""
-    for decorator in reversed((
-        _option("snapshot", type=click.Path(path_type=Path, dir_okay=False)),
-        _option("demo_seed", type=int),
-        _option("demo_workloads", type=click.IntRange(min=1)),
-    )):
+    for decorator in reversed(
+        (
+            _option("snapshot", type=click.Path(path_type=Path, dir_okay=False)),
+            _option("demo_seed", type=int),
+            _option("demo_workloads", type=click.IntRange(min=1)),
+        )
+    ):
         func = decorator(func)
     return func
 
@@ -60,20 +68,28 @@ def main(verbose: int) -> None:
 @_option("port", type=click.IntRange(1, 65535))
 @_source_options
 @click.option("--debug", is_flag=True, help="Dash debug mode (reloader, error overlay).")
-def serve(host: str, port: int, snapshot: Path | None, demo_seed: int,
-          demo_workloads: int | None, debug: bool) -> None:
+def serve(
+    host: str,
+    port: int,
+    snapshot: Path | None,
+    demo_seed: int,
+    demo_workloads: int | None,
+    debug: bool,
+) -> None:
     """Serve the dashboard (the demo platform unless --snapshot is given)."""
     from dashboard.app import create_app  # Dash is slow to import; only serve needs it
 
-    settings = Settings(host=host, port=port, snapshot=snapshot, demo_seed=demo_seed,
-                        demo_workloads=demo_workloads)
+    settings = Settings(
+        host=host, port=port, snapshot=snapshot, demo_seed=demo_seed, demo_workloads=demo_workloads
+    )
     app = create_app(settings, _load(settings))
     click.echo(f"meshlens is serving {app.title} at {settings.url}  (Ctrl+C to stop)")
     try:
         app.run(host=host, port=port, debug=debug)
     except OSError as exc:
-        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") \
-            from None
+        raise click.ClickException(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+        ) from None
 
 
 @main.group()
@@ -93,18 +109,31 @@ def snapshot_save(file: Path, demo_seed: int, demo_workloads: int | None) -> Non
         save_snapshot(snap, file)
     except SnapshotError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"saved {file}: {snap.graph.number_of_nodes()} nodes, "
-               f"{snap.graph.number_of_edges()} edges, {len(snap.incidents)} incidents")
+    click.echo(
+        f"saved {file}: {snap.graph.number_of_nodes()} nodes, "
+        f"{snap.graph.number_of_edges()} edges, {len(snap.incidents)} incidents"
+    )
 
 
 @main.command()
 @_source_options
-@click.option("--format", "fmt", type=click.Choice(["json", "dot"]), default="json",
-              show_default=True, help="json: schema in docs/export-format.md; dot: Graphviz.")
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write here instead of standard output.")
-def export(snapshot: Path | None, demo_seed: int, demo_workloads: int | None, fmt: str,
-           output: Path | None) -> None:
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "dot"]),
+    default="json",
+    show_default=True,
+    help="json: schema in docs/export-format.md; dot: Graphviz.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write here instead of standard output.",
+)
+def export(
+    snapshot: Path | None, demo_seed: int, demo_workloads: int | None, fmt: str, output: Path | None
+) -> None:
     """Export the dependency graph (nodes, edges, traffic) as JSON or DOT."""
     from dashboard.export import export_dot, export_json
 

@@ -23,8 +23,7 @@ def load_configured_snapshot(settings: Settings) -> Snapshot:
         snapshot = load_snapshot(settings.snapshot)
     else:
         snapshot = demo_snapshot(seed=settings.demo_seed, workloads=settings.demo_workloads)
-    log.info("snapshot ready in %.1f s: %s", time.perf_counter() - started,
-             snapshot.meta.generator)
+    log.info("snapshot ready in %.1f s: %s", time.perf_counter() - started, snapshot.meta.generator)
     return snapshot
 
 

@@ -18,8 +18,15 @@ EXPORT_SCHEMA = "meshlens-export/1"
 
 def export_json(snapshot: Snapshot, *, include_structure: bool = True) -> str:
     """Return the graph as JSON text; ``include_structure=False`` keeps only call edges."""
-    return json.dumps(export_document(snapshot, include_structure=include_structure),
-                      indent=2, sort_keys=True, allow_nan=False) + "\n"
+    return (
+        json.dumps(
+            export_document(snapshot, include_structure=include_structure),
+            indent=2,
+            sort_keys=True,
+            allow_nan=False,
+        )
+        + "\n"
+    )
 
 
 def export_document(snapshot: Snapshot, *, include_structure: bool = True) -> dict[str, Any]:
@@ -113,22 +120,32 @@ def export_dot(snapshot: Snapshot) -> str:
         lines.append(f"    label={_quote(namespace or '(cluster)')};")
         for node in nodes:
             label = _quote(node.name, node.kind.value)
-            lines.append(f"    {_quote(node.id)} [label={label}, "
-                         f"color={_quote(_HEALTH_COLOURS[node.health.value])}];")
+            lines.append(
+                f"    {_quote(node.id)} [label={label}, "
+                f"color={_quote(_HEALTH_COLOURS[node.health.value])}];"
+            )
         lines.append("  }")
     for edge in calls:
         stats = edge.traffic or TrafficStats()
-        label = (f"{stats.request_rate:.2f} rps, {stats.error_ratio:.1%} err"
-                 if edge.protocol and edge.protocol.value != "tcp"
-                 else f"{stats.throughput:.0f} B/s")
-        lines.append(f"  {_quote(edge.source)} -> {_quote(edge.target)} "
-                     f"[label={_quote(label)}, color={_quote(_HEALTH_COLOURS[edge.health.value])}];")
+        label = (
+            f"{stats.request_rate:.2f} rps, {stats.error_ratio:.1%} err"
+            if edge.protocol and edge.protocol.value != "tcp"
+            else f"{stats.throughput:.0f} B/s"
+        )
+        lines.append(
+            f"  {_quote(edge.source)} -> {_quote(edge.target)} "
+            f"[label={_quote(label)}, color={_quote(_HEALTH_COLOURS[edge.health.value])}];"
+        )
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-_HEALTH_COLOURS = {"healthy": "#3f9c35", "degraded": "#ec7a08", "failure": "#cc0000",
-                   "no_traffic": "#8a8d90"}
+_HEALTH_COLOURS = {
+    "healthy": "#3f9c35",
+    "degraded": "#ec7a08",
+    "failure": "#cc0000",
+    "no_traffic": "#8a8d90",
+}
 
 
 def _quote(*lines: str) -> str:

@@ -33,8 +33,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("port", 8050, "Port the dashboard listens on."),
     Setting("snapshot", None, "Open this snapshot file instead of the built-in demo platform."),
     Setting("demo_seed", 7, "Seed of the built-in demo platform (same seed, same platform)."),
-    Setting("demo_workloads", None,
-            "Scale the demo platform to at least this many workloads (default: about 40)."),
+    Setting(
+        "demo_workloads",
+        None,
+        "Scale the demo platform to at least this many workloads (default: about 40).",
+    ),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 

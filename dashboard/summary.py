@@ -51,9 +51,7 @@ def namespace_rows(snapshot: Snapshot) -> list[NamespaceRow]:
         snapshot.node(e.target).namespace for e in snapshot.edges(EdgeKind.CALLS)
     )
     names = sorted(n for n in {*workloads, *services, *calls} if n)
-    return [
-        NamespaceRow(n, workloads[n], services[n], calls[n], unhealthy[n]) for n in names
-    ]
+    return [NamespaceRow(n, workloads[n], services[n], calls[n], unhealthy[n]) for n in names]
 
 
 def worst_edges(snapshot: Snapshot, limit: int = 15) -> list[EdgeRow]:
@@ -63,14 +61,16 @@ def worst_edges(snapshot: Snapshot, limit: int = 15) -> list[EdgeRow]:
         stats = edge.traffic
         if stats is None:
             continue
-        rows.append(EdgeRow(
-            source=snapshot.node(edge.source).name,
-            target=snapshot.node(edge.target).name,
-            protocol=edge.protocol.value if edge.protocol else "",
-            request_rate=stats.request_rate,
-            error_ratio=stats.error_ratio,
-            p95_ms=stats.p95_ms,
-            health=edge.health,
-        ))
+        rows.append(
+            EdgeRow(
+                source=snapshot.node(edge.source).name,
+                target=snapshot.node(edge.target).name,
+                protocol=edge.protocol.value if edge.protocol else "",
+                request_rate=stats.request_rate,
+                error_ratio=stats.error_ratio,
+                p95_ms=stats.p95_ms,
+                health=edge.health,
+            )
+        )
     rows.sort(key=lambda r: (_HEALTH_ORDER[r.health], -r.error_ratio, -r.request_rate))
     return rows[:limit]

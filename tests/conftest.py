@@ -28,7 +28,6 @@ from collectors.model import (
     SourceStatus,
     TrafficStats,
 )
-
 from tests_paths import REPO
 
 
@@ -57,35 +56,109 @@ def small_snapshot() -> Snapshot:
         rate_window_seconds=600,
         created_at=start + timedelta(hours=1, seconds=3),
         generator="hand-made",
-        sources=[SourceStatus("prometheus", "metrics", SourceState.PARTIAL, "1 query failed",
-                              fetched_at=start, missing=["latency_p99"])],
+        sources=[
+            SourceStatus(
+                "prometheus",
+                "metrics",
+                SourceState.PARTIAL,
+                "1 query failed",
+                fetched_at=start,
+                missing=["latency_p99"],
+            )
+        ],
     )
     snap = Snapshot(meta=meta)
-    caller = Node(node_id(NodeKind.WORKLOAD, "productpage-v1", "bookinfo"), NodeKind.WORKLOAD,
-                  "productpage-v1", "bookinfo", app="productpage", version="v1",
-                  labels={"app": "productpage"}, flags={NodeFlag.ENTRY_POINT},
-                  attrs={"replicas": 2, "workload_kind": "Deployment", "ready": True,
-                         "cpu": 0.25})
-    callee = Node(node_id(NodeKind.WORKLOAD, 'we"ird\\name', "bookinfo"), NodeKind.WORKLOAD,
-                  'we"ird\\name', "bookinfo", health=Health.FAILURE,
-                  flags={NodeFlag.RESTARTING, NodeFlag.NOT_READY})
+    caller = Node(
+        node_id(NodeKind.WORKLOAD, "productpage-v1", "bookinfo"),
+        NodeKind.WORKLOAD,
+        "productpage-v1",
+        "bookinfo",
+        app="productpage",
+        version="v1",
+        labels={"app": "productpage"},
+        flags={NodeFlag.ENTRY_POINT},
+        attrs={"replicas": 2, "workload_kind": "Deployment", "ready": True, "cpu": 0.25},
+    )
+    callee = Node(
+        node_id(NodeKind.WORKLOAD, 'we"ird\\name', "bookinfo"),
+        NodeKind.WORKLOAD,
+        'we"ird\\name',
+        "bookinfo",
+        health=Health.FAILURE,
+        flags={NodeFlag.RESTARTING, NodeFlag.NOT_READY},
+    )
     snap.add_node(caller)
     snap.add_node(callee)
-    stats = TrafficStats(request_rate=10.5, error_rate=1.0 / 3.0, rate_5xx=1.0 / 3.0,
-                         p50_ms=3.2, p95_ms=float("nan"), p99_ms=None, mtls_ratio=1.0,
-                         response_codes={"200": 10.0, "503": 1.0 / 3.0},
-                         response_flags={"UF": 0.1})
-    snap.add_edge(Edge(caller.id, callee.id, EdgeKind.CALLS, Protocol.HTTP,
-                       service=node_id(NodeKind.SERVICE, "details", "bookinfo"),
-                       traffic=stats, health=Health.DEGRADED))
-    snap.incidents.append(Incident("inc-1", FaultKind.CRASH_LOOP, callee.id,
-                                   start + timedelta(minutes=5), None, "crash loop",
-                                   affected=[caller.id]))
+    stats = TrafficStats(
+        request_rate=10.5,
+        error_rate=1.0 / 3.0,
+        rate_5xx=1.0 / 3.0,
+        p50_ms=3.2,
+        p95_ms=float("nan"),
+        p99_ms=None,
+        mtls_ratio=1.0,
+        response_codes={"200": 10.0, "503": 1.0 / 3.0},
+        response_flags={"UF": 0.1},
+    )
+    snap.add_edge(
+        Edge(
+            caller.id,
+            callee.id,
+            EdgeKind.CALLS,
+            Protocol.HTTP,
+            service=node_id(NodeKind.SERVICE, "details", "bookinfo"),
+            traffic=stats,
+            health=Health.DEGRADED,
+        )
+    )
+    snap.incidents.append(
+        Incident(
+            "inc-1",
+            FaultKind.CRASH_LOOP,
+            callee.id,
+            start + timedelta(minutes=5),
+            None,
+            "crash loop",
+            affected=[caller.id],
+        )
+    )
     times = pd.date_range(start, periods=4, freq="15s", tz="UTC", unit="ns")
-    snap.series = pd.DataFrame({
-        "entity": pd.Categorical([caller.id] * 4 + [callee.id] * 4),
-        "metric": pd.Categorical(["request_rate"] * 8),
-        "timestamp": list(times) * 2,
-        "value": [1.0, 2.5, float("nan"), 1e-300, 0.1, 0.2, 0.3, 0.30000000000000004],
-    })
+    snap.series = pd.DataFrame(
+        {
+            "entity": pd.Categorical([caller.id] * 4 + [callee.id] * 4),
+            "metric": pd.Categorical(["request_rate"] * 8),
+            "timestamp": list(times) * 2,
+            "value": [1.0, 2.5, float("nan"), 1e-300, 0.1, 0.2, 0.3, 0.30000000000000004],
+        }
+    )
     return snap
+
+
+@pytest.fixture(scope="session")
+def demo() -> Snapshot:
+    """The default demo platform's snapshot, built once per test session."""
+    from collectors.sources.demo import demo_snapshot
+
+    return demo_snapshot()
+
+
+def pytest_setup_options() -> object:
+    """Chromium options for dash_duo: headless-friendly, offline, and allowed to run as root."""
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    options.binary_location = os.environ.get("DASH_TEST_CHROMEPATH", "/usr/bin/chromium")
+    for flag in (
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--disable-extensions",
+        "--window-size=1280,1000",
+    ):
+        options.add_argument(flag)
+    return options

@@ -34,9 +34,20 @@ def test_every_package_directory_is_declared() -> None:
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(out), str(REPO)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(REPO),
+        ],
+        check=True,
+        capture_output=True,
     )
     (built,) = out.glob("meshlens-*.whl")
     return built
@@ -53,8 +64,21 @@ def test_wheel_carries_code_assets_and_entry_point(wheel: Path) -> None:
 
 def test_installed_wheel_exports_the_demo(wheel: Path, tmp_path: Path) -> None:
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
-                    str(target), str(wheel)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "-q",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+    )
     # -S skips site-packages' .pth files, so the editable install of the checkout is invisible;
     # the dependencies come from this environment's site-packages, the code from the wheel.
     code = (
@@ -66,7 +90,10 @@ def test_installed_wheel_exports_the_demo(wheel: Path, tmp_path: Path) -> None:
     )
     result = subprocess.run(
         [sys.executable, "-S", "-c", code, str(target), sysconfig.get_paths()["purelib"]],
-        capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": ""},
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": ""},
     )
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)

@@ -15,13 +15,15 @@ def demo_snapshot(
     seed: int = 7,
     workloads: int | None = None,
     end: datetime = DEMO_END,
-    options: BuildOptions = BuildOptions(),
+    options: BuildOptions | None = None,
 ) -> Snapshot:
     """Generate the demo platform and build its snapshot, exactly as a live source would."""
     data = generate_demo(seed=seed, workloads=workloads, end=end)
     now = datetime.now(UTC)
     scale = f" workloads={workloads}" if workloads else ""
-    detail = f"built-in demo platform (seed {seed}{scale}), a recording ending {end:%Y-%m-%d %H:%M} UTC"
+    detail = (
+        f"built-in demo platform (seed {seed}{scale}), a recording ending {end:%Y-%m-%d %H:%M} UTC"
+    )
     sources = [
         SourceStatus("demo", "cluster", SourceState.OK, detail, fetched_at=now),
         SourceStatus("demo", "metrics", SourceState.OK, detail, fetched_at=now),
@@ -32,5 +34,5 @@ def demo_snapshot(
         sources=sources,
         generator=f"demo seed={seed}{scale}",
         incidents=data.incidents,
-        options=options,
+        options=options or BuildOptions(),
     )
