@@ -184,7 +184,7 @@ def _series_from_bytes(data: bytes) -> pd.DataFrame:
 def _categorical(codes: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]) -> pd.Categorical:
     if len(codes) and (codes.min() < -1 or codes.max() >= len(labels)):
         raise ValueError("series category codes out of range")
-    categories = pd.Index([str(x) for x in labels], dtype=object)
+    categories = pd.Index([str(x) for x in labels])
     result: pd.Categorical = pd.Categorical.from_codes(
         codes.astype(np.int64), categories=categories
     )

@@ -15,8 +15,12 @@ def test_json_has_the_documented_fields(small_snapshot: Snapshot) -> None:
     assert doc["window"]["step_seconds"] == 15
     node = doc["nodes"][0]
     assert {k: node[k] for k in ("kind", "namespace", "name", "app", "version")} == {
-        "kind": "workload", "namespace": "bookinfo", "name": "productpage-v1",
-        "app": "productpage", "version": "v1"}
+        "kind": "workload",
+        "namespace": "bookinfo",
+        "name": "productpage-v1",
+        "app": "productpage",
+        "version": "v1",
+    }
     (edge,) = doc["edges"]
     assert edge["kind"] == "calls" and edge["protocol"] == "http"
     traffic = edge["traffic"]
@@ -37,7 +41,7 @@ def test_dot_escapes_names_from_the_cluster(small_snapshot: Snapshot) -> None:
     dot = export_dot(small_snapshot)
     assert dot.startswith("digraph meshlens {") and dot.rstrip().endswith("}")
     # Every double quote inside a string is escaped: strings pair up.
-    unescaped = re.sub(r'\\.', "", dot)
+    unescaped = re.sub(r"\\.", "", dot)
     assert unescaped.count('"') % 2 == 0
-    assert r'we\"ird\\name' in dot
+    assert r"we\"ird\\name" in dot
     assert "10.50 rps, 3.2% err" in dot

@@ -22,7 +22,13 @@ def _assert_same(a: Snapshot, b: Snapshot) -> None:
     for x, y in zip(edges_a, edges_b, strict=True):
         # NaN != NaN, so compare the traffic field by field with NaN-aware equality.
         assert (x.source, x.target, x.kind, x.protocol, x.service, x.health) == (
-            y.source, y.target, y.kind, y.protocol, y.service, y.health)
+            y.source,
+            y.target,
+            y.kind,
+            y.protocol,
+            y.service,
+            y.health,
+        )
         for name in ("request_rate", "error_rate", "p50_ms", "p99_ms", "mtls_ratio"):
             assert getattr(x.traffic, name) == getattr(y.traffic, name)
         assert math.isnan(y.traffic.p95_ms)
@@ -43,8 +49,7 @@ def test_round_trip_is_lossless(small_snapshot: Snapshot, tmp_path: Path) -> Non
     assert edge.traffic is not None and edge.traffic.error_rate == 1.0 / 3.0
     # Types come back as types, not strings.
     node = next(loaded.nodes())
-    assert node.attrs == {"replicas": 2, "workload_kind": "Deployment", "ready": True,
-                          "cpu": 0.25}
+    assert node.attrs == {"replicas": 2, "workload_kind": "Deployment", "ready": True, "cpu": 0.25}
     assert type(node.attrs["replicas"]) is int and type(node.attrs["ready"]) is bool
 
 
@@ -108,8 +113,9 @@ def test_newer_version_is_named(small_snapshot: Snapshot, tmp_path: Path) -> Non
         for name in src.namelist():
             data = src.read(name)
             if name == "manifest.json":
-                data = json.dumps({"format": "meshlens-snapshot",
-                                   "version": SCHEMA_VERSION + 1}).encode()
+                data = json.dumps(
+                    {"format": "meshlens-snapshot", "version": SCHEMA_VERSION + 1}
+                ).encode()
             dst.writestr(name, data)
     message = _error(newer)
     assert "newer meshlens" in message and f"v{SCHEMA_VERSION + 1}" in message

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from collectors.ids import DEFAULT_CLUSTER, node_id
 from collectors.istio_queries import SERIES_LABELS
@@ -185,6 +184,23 @@ def test_latency_edges_from_edge_query_nodes_from_node_query() -> None:
     assert sorted(edge_p95["value"]) == [20.0, 30.0, 90.0]
 
 
+def test_edge_fed_by_several_paths_sums_rates_and_keeps_the_worst_p95() -> None:
+    # Callers without sidecars in two namespaces share the one unknown source node.
+    first = {**path("unknown"), "source_workload_namespace": "unknown"}
+    second = {**path(""), "source_workload_namespace": ""}
+    frame = traffic_series(
+        results(
+            series_requests=[series(first, 1.0, np.nan), series(second, 2.0, 2.0)],
+            series_latency_p95=[series(first, 20.0, 70.0), series(second, 50.0, np.nan)],
+        )
+    )
+
+    edges = [e for e in frame["entity"].unique() if "->" in e]
+    assert len(edges) == 1
+    assert values_of(frame, edges[0], "request_rate") == [3.0, 2.0]
+    assert values_of(frame, edges[0], "p95_ms") == [50.0, 70.0]
+
+
 def test_failed_range_query_is_skipped() -> None:
     frame = traffic_series(
         results(
@@ -204,9 +220,8 @@ def test_nothing_answered_gives_an_empty_frame_with_the_schema() -> None:
     assert tuple(frame.columns) == SERIES_COLUMNS
 
 
-@pytest.mark.parametrize("paths", [2_000])
-def test_many_series_stay_fast_and_exact(paths: int) -> None:
-    points = 1_440
+def test_many_series_sum_exactly_on_their_node() -> None:
+    paths, points = 2_000, 1_440
     many = [series(path(f"caller-{i}"), *np.full(points, 1.0)) for i in range(paths)]
     frame = traffic_series(results(series_requests=many))
 
