@@ -181,14 +181,11 @@ def _series_from_bytes(data: bytes) -> pd.DataFrame:
     )
 
 
-def _categorical(codes: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]) -> pd.Categorical:
+def _categorical(codes: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]) -> pd.Categorical[str]:
     if len(codes) and (codes.min() < -1 or codes.max() >= len(labels)):
         raise ValueError("series category codes out of range")
     categories = pd.Index([str(x) for x in labels])
-    result: pd.Categorical = pd.Categorical.from_codes(
-        codes.astype(np.int64), categories=categories
-    )
-    return result
+    return pd.Categorical.from_codes(codes.astype(np.int64), categories=categories)
 
 
 def _one_line(exc: BaseException) -> str:
