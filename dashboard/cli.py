@@ -8,6 +8,7 @@ tracebacks are for bugs only.
 from __future__ import annotations
 
 import logging
+import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -82,14 +83,11 @@ def serve(
     settings = Settings(
         host=host, port=port, snapshot=snapshot, demo_seed=demo_seed, demo_workloads=demo_workloads
     )
-    app = create_app(settings, _load(settings))
-    click.echo(f"meshlens is serving {app.title} at {settings.url}  (Ctrl+C to stop)")
-    try:
-        app.run(host=host, port=port, debug=debug)
-    except OSError as exc:
-        raise click.ClickException(
-            f"cannot listen on {host}:{port}: {exc.strerror or exc}"
-        ) from None
+    _check_can_listen(host, port)
+    snap = _load(settings)
+    app = create_app(settings, snap)
+    click.echo(f"meshlens dashboard at {settings.url} ({snap.meta.generator}; Ctrl+C to stop)")
+    app.run(host=host, port=port, debug=debug)
 
 
 @main.group()
@@ -146,6 +144,22 @@ def export(
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """Fail with one line before loading anything when the address is taken.
+
+    The development server would otherwise print several lines of its own and exit.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.bind(address)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+        ) from None
 
 
 def _load(settings: Settings) -> Snapshot:
