@@ -145,7 +145,12 @@ def demo() -> Snapshot:
 def pytest_setup_options() -> object:
     """Chromium options for dash_duo: headless-friendly, offline, and allowed to run as root."""
     from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.remote.remote_connection import RemoteConnection
 
+    # dash[testing] resolves to selenium 3.141 beside kubernetes' urllib3 2, which rejects
+    # selenium's default "global timeout" sentinel; an explicit timeout avoids it.
+    if hasattr(RemoteConnection, "set_timeout"):
+        RemoteConnection.set_timeout(60)
     options = Options()
     options.binary_location = os.environ.get("DASH_TEST_CHROMEPATH", "/usr/bin/chromium")
     for flag in (

@@ -22,8 +22,11 @@ def _render(app: Dash, path: str) -> str:
     client = app.server.test_client()
     assert client.get("/").status_code == 200
     payload = {
-        "output": "_pages_content.children",
-        "outputs": {"id": "_pages_content", "property": "children"},
+        "output": ".._pages_content.children..._pages_store.data..",
+        "outputs": [
+            {"id": "_pages_content", "property": "children"},
+            {"id": "_pages_store", "property": "data"},
+        ],
         "inputs": [
             {"id": "_pages_location", "property": "pathname", "value": path},
             {"id": "_pages_location", "property": "search", "value": ""},

@@ -76,7 +76,9 @@ def test_broken_snapshot_is_one_line_and_non_zero(content: bytes, tmp_path: Path
     for command in (["export"], ["serve"]):
         result = subprocess.run(
             [sys.executable, "-m", "dashboard", *command, "--snapshot", str(broken)],
-            capture_output=True, text=True, timeout=120,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert result.returncode != 0
         assert "Traceback" not in result.stderr + result.stdout
@@ -99,9 +101,19 @@ def _free_port() -> int:
 def test_serve_answers_on_the_printed_url(demo_file: Path) -> None:
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "dashboard", "serve", "--snapshot", str(demo_file),
-         "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "dashboard",
+            "serve",
+            "--snapshot",
+            str(demo_file),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         assert server.stdout is not None
@@ -121,7 +133,7 @@ def test_serve_answers_on_the_printed_url(demo_file: Path) -> None:
                 time.sleep(0.2)
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        server.communicate(timeout=10)  # also closes the pipe
 
 
 def test_port_in_use_is_one_line(demo_file: Path) -> None:
@@ -130,9 +142,19 @@ def test_port_in_use_is_one_line(demo_file: Path) -> None:
         busy.listen()
         port = busy.getsockname()[1]
         result = subprocess.run(
-            [sys.executable, "-m", "dashboard", "serve", "--snapshot", str(demo_file),
-             "--port", str(port)],
-            capture_output=True, text=True, timeout=120,
+            [
+                sys.executable,
+                "-m",
+                "dashboard",
+                "serve",
+                "--snapshot",
+                str(demo_file),
+                "--port",
+                str(port),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
