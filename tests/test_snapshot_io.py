@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import math
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -105,18 +107,26 @@ def test_foreign_files(tmp_path: Path) -> None:
     assert "not a meshlens snapshot" in _error(foreign_manifest)
 
 
-def test_newer_version_is_named(small_snapshot: Snapshot, tmp_path: Path) -> None:
-    path = tmp_path / "new.meshlens"
-    save_snapshot(small_snapshot, path)
-    newer = tmp_path / "newer.meshlens"
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(newer, "w") as dst:
+def _saved_with_member(
+    snapshot: Snapshot, tmp_path: Path, member: str, edit: Callable[[Any], Any]
+) -> Path:
+    """Save ``snapshot`` with one JSON member of the archive passed through ``edit``."""
+    path = tmp_path / "original.meshlens"
+    save_snapshot(snapshot, path)
+    edited = tmp_path / "edited.meshlens"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(edited, "w") as dst:
         for name in src.namelist():
             data = src.read(name)
-            if name == "manifest.json":
-                data = json.dumps(
-                    {"format": "meshlens-snapshot", "version": SCHEMA_VERSION + 1}
-                ).encode()
+            if name == member:
+                data = json.dumps(edit(json.loads(data))).encode()
             dst.writestr(name, data)
+    return edited
+
+
+def test_newer_version_is_named(small_snapshot: Snapshot, tmp_path: Path) -> None:
+    newer = _saved_with_member(
+        small_snapshot, tmp_path, "manifest.json", lambda m: {**m, "version": SCHEMA_VERSION + 1}
+    )
     message = _error(newer)
     assert "newer meshlens" in message and f"v{SCHEMA_VERSION + 1}" in message
 
@@ -127,16 +137,10 @@ def test_missing_path_and_directory(tmp_path: Path) -> None:
 
 
 def test_body_with_wrong_shape(small_snapshot: Snapshot, tmp_path: Path) -> None:
-    path = tmp_path / "s.meshlens"
-    save_snapshot(small_snapshot, path)
-    bad = tmp_path / "bad.meshlens"
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(bad, "w") as dst:
-        for name in src.namelist():
-            data = src.read(name)
-            if name == "snapshot.json":
-                body = json.loads(data)
-                body["nodes"][0]["kind"] = "spaceship"
-                data = json.dumps(body).encode()
-            dst.writestr(name, data)
+    def break_first_node(body: Any) -> Any:
+        body["nodes"][0]["kind"] = "spaceship"
+        return body
+
+    bad = _saved_with_member(small_snapshot, tmp_path, "snapshot.json", break_first_node)
     message = _error(bad)
     assert "corrupt" in message and "spaceship" in message
