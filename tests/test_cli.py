@@ -73,7 +73,8 @@ def test_export_to_a_file(demo_file: Path, tmp_path: Path) -> None:
 def test_broken_snapshot_is_one_line_and_non_zero(content: bytes, tmp_path: Path) -> None:
     broken = tmp_path / "broken.meshlens"
     broken.write_bytes(content)
-    for command in (["export"], ["serve"]):
+    # serve gets a free port: the check is about the file, not about 8050 being taken.
+    for command in (["export"], ["serve", "--port", str(_free_port())]):
         result = subprocess.run(
             [sys.executable, "-m", "dashboard", *command, "--snapshot", str(broken)],
             capture_output=True,
