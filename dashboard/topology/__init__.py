@@ -1,0 +1,1 @@
+"""Topology: graph-type projections, server-side layout and the find/hide language (pure)."""
