@@ -10,11 +10,11 @@ import pytest
 from dashboard.topology.layout import (
     LAYER_GAP,
     Algorithm,
-    LayoutCache,
     Positions,
     apply_overrides,
     compute_layout,
 )
+from dashboard.topology.layout_cache import LayoutCache
 
 ALGORITHMS: tuple[Algorithm, ...] = ("layered", "force")
 

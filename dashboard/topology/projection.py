@@ -27,15 +27,15 @@ View ids derive from snapshot ids and never from traffic, so a layout cached by
 from __future__ import annotations
 
 import hashlib
-import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 
 from collectors.health import DEFAULT_THRESHOLDS, HealthThresholds, edge_health
 from collectors.kinds import EdgeKind, Health, NodeFlag, NodeKind
 from collectors.model import Edge, Node, Snapshot, TrafficStats
-from collectors.traffic_stats import sum_stats
+from dashboard.topology._projection_drafts import Draft, Projector, service_ends
+from dashboard.topology._projection_merge import merge_traffic, worst_health
 
 __all__ = [
     "GraphType",
@@ -103,125 +103,7 @@ class TopologyView:
 MTLS_THRESHOLD = 0.99
 """Share of mutual-TLS traffic at which an edge counts as secured (Kiali's lock icon)."""
 
-_SEVERITY = (Health.NO_TRAFFIC, Health.HEALTHY, Health.DEGRADED, Health.FAILURE)
 _SILENT = frozenset({NodeFlag.IDLE.value, NodeFlag.DEAD.value})
-
-
-def worst_health(values: Iterable[Health]) -> Health:
-    """Return the most severe health; no traffic when there is nothing to judge."""
-    return max(values, key=_SEVERITY.index, default=Health.NO_TRAFFIC)
-
-
-def _worst_ms(values: Iterable[float | None]) -> float | None:
-    present = [value for value in values if value is not None and not math.isnan(value)]
-    return max(present) if present else None
-
-
-def _merged_mtls(stats: Sequence[TrafficStats]) -> float | None:
-    judged = [one for one in stats if one.mtls_ratio is not None]
-    if not judged:
-        return None
-    weights = [one.request_rate if one.request_rate > 0 else one.throughput for one in judged]
-    total = sum(weights)
-    if total <= 0:
-        return min(one.mtls_ratio for one in judged if one.mtls_ratio is not None)
-    return sum(w * (one.mtls_ratio or 0.0) for w, one in zip(weights, judged, strict=True)) / total
-
-
-def merge_traffic(stats: Sequence[TrafficStats]) -> TrafficStats:
-    """Merge the traffic of several edges (rules in the module docstring)."""
-    total = sum_stats(stats)
-    total.p50_ms = _worst_ms(one.p50_ms for one in stats)
-    total.p95_ms = _worst_ms(one.p95_ms for one in stats)
-    total.p99_ms = _worst_ms(one.p99_ms for one in stats)
-    total.mtls_ratio = _merged_mtls(stats)
-    return total
-
-
-@dataclass(slots=True)
-class _Draft:
-    """A view node under construction."""
-
-    id: str
-    kind: str
-    label: str
-    namespace: str
-    cluster: str
-    app: str = ""
-    version: str = ""
-    members: dict[str, Node] = field(default_factory=dict)
-
-    @property
-    def boxed(self) -> bool:
-        return bool(self.namespace) and self.kind not in (NodeKind.UNKNOWN.value, "namespace")
-
-
-def _draft_of(node: Node, graph_type: GraphType) -> _Draft:
-    """Where one snapshot node lands in a graph type (before collapsing)."""
-    merges = graph_type is not GraphType.WORKLOAD and node.kind is NodeKind.WORKLOAD and node.app
-    if not merges:
-        return _Draft(node.id, node.kind.value, node.name, node.namespace, node.cluster)
-    base = f"{node.cluster}/{node.namespace}/{node.app}"
-    if graph_type is GraphType.VERSIONED_APP and node.version:
-        return _Draft(
-            f"vapp:{base}/{node.version}",
-            "app",
-            node.version,
-            node.namespace,
-            node.cluster,
-            node.app,
-            node.version,
-        )
-    return _Draft(f"app:{base}", "app", node.app, node.namespace, node.cluster, node.app)
-
-
-class _Projector:
-    """Maps snapshot nodes to view nodes, once each, and gathers the view edges."""
-
-    def __init__(self, snapshot: Snapshot, graph_type: GraphType, collapsed: frozenset[str]):
-        self.snapshot = snapshot
-        self.graph_type = graph_type
-        self.collapsed = collapsed
-        self.drafts: dict[str, _Draft] = {}
-        self.view_of: dict[str, _Draft] = {}  # snapshot node id -> its view node
-        self.edges: dict[tuple[str, str, str], list[Edge]] = {}
-
-    def place(self, node_id: str) -> _Draft:
-        found = self.view_of.get(node_id)
-        if found is not None:
-            return found
-        node = self.snapshot.node(node_id)
-        # Callers in the service graph that no service led to are drawn as apps, as in Kiali.
-        as_type = GraphType.APP if self.graph_type is GraphType.SERVICE else self.graph_type
-        draft = _draft_of(node, as_type)
-        if node.namespace in self.collapsed:
-            draft = _Draft(
-                f"nsnode:{node.cluster}/{node.namespace}",
-                "namespace",
-                node.namespace,
-                node.namespace,
-                node.cluster,
-            )
-        draft = self.drafts.setdefault(draft.id, draft)
-        draft.members[node.id] = node
-        self.view_of[node_id] = draft
-        return draft
-
-    def add_edge(self, source: str, target: str, edge: Edge) -> None:
-        key = (self.place(source).id, self.place(target).id, edge.protocol or "")
-        self.edges.setdefault(key, []).append(edge)
-
-
-def _service_ends(snapshot: Snapshot, calls: list[Edge]) -> Iterable[tuple[str, str, Edge]]:
-    graph = snapshot.graph
-    addressed: dict[str, set[str]] = {}
-    for edge in calls:
-        if edge.service in graph and snapshot.node(edge.service).kind is NodeKind.SERVICE:
-            addressed.setdefault(edge.target, set()).add(edge.service)
-    for edge in calls:
-        target = edge.service if edge.service in graph else edge.target
-        for source in sorted(addressed.get(edge.source, ())) or [edge.source]:
-            yield source, target, edge
 
 
 def _silent_nodes(snapshot: Snapshot, graph_type: GraphType) -> Iterable[Node]:
@@ -261,19 +143,25 @@ def project(
     internal calls are dropped and whose inbound traffic is what came from outside it.
     """
     graph_type = GraphType(graph_type)  # a plain string from a URL or a dropdown works too
-    projector = _Projector(snapshot, graph_type, collapsed)
+    projector = Projector(
+        snapshot,
+        collapsed,
+        # Callers in the service graph that no service led to are drawn as apps, as in Kiali.
+        merge_apps=graph_type is not GraphType.WORKLOAD,
+        split_versions=graph_type is GraphType.VERSIONED_APP,
+    )
     calls = list(snapshot.edges(EdgeKind.CALLS))
     if graph_type is GraphType.SERVICE:
-        ends: Iterable[tuple[str, str, Edge]] = _service_ends(snapshot, calls)
+        ends: Iterable[tuple[str, str, Edge]] = service_ends(snapshot, calls)
     else:
         ends = ((edge.source, edge.target, edge) for edge in calls)
     for source, target, edge in ends:
         projector.add_edge(source, target, edge)
 
-    def wanted(draft: _Draft) -> bool:
+    def wanted(draft: Draft) -> bool:
         return namespaces is None or draft.namespace in namespaces
 
-    kept: dict[str, _Draft] = {}
+    kept: dict[str, Draft] = {}
     edges: list[ViewEdge] = []
     collapsed_inbound: dict[str, list[TrafficStats]] = {}
     for (source, target, protocol), parts in projector.edges.items():
@@ -314,9 +202,7 @@ def project(
     )
 
 
-def _inbound(
-    draft: _Draft, collapsed_inbound: dict[str, list[TrafficStats]]
-) -> TrafficStats | None:
+def _inbound(draft: Draft, collapsed_inbound: dict[str, list[TrafficStats]]) -> TrafficStats | None:
     if draft.kind == "namespace":
         incoming = collapsed_inbound.get(draft.id)
         return merge_traffic(incoming) if incoming else None
@@ -327,26 +213,26 @@ def _inbound(
 
 
 def _finish_nodes(
-    drafts: Iterable[_Draft],
+    drafts: Iterable[Draft],
     graph_type: GraphType,
     collapsed_inbound: dict[str, list[TrafficStats]],
 ) -> tuple[tuple[ViewNode, ...], tuple[ViewNode, ...]]:
     """Freeze the drafts and build the namespace and app boxes around them."""
     nodes: list[ViewNode] = []
     box_children: dict[str, list[ViewNode]] = {}
-    box_drafts: dict[str, _Draft] = {}
+    box_drafts: dict[str, Draft] = {}
     for draft in sorted(drafts, key=lambda one: one.id):
         parent: str | None = None
         if draft.boxed:
             parent = f"ns:{draft.cluster}/{draft.namespace}"
             box_drafts.setdefault(
-                parent, _Draft(parent, "namespace", draft.namespace, draft.namespace, draft.cluster)
+                parent, Draft(parent, "namespace", draft.namespace, draft.namespace, draft.cluster)
             )
             if graph_type is GraphType.VERSIONED_APP and draft.kind == "app":
                 app_box = f"appbox:{draft.cluster}/{draft.namespace}/{draft.app}"
                 box_drafts.setdefault(
                     app_box,
-                    _Draft(app_box, "app", draft.app, draft.namespace, draft.cluster, draft.app),
+                    Draft(app_box, "app", draft.app, draft.namespace, draft.cluster, draft.app),
                 )
                 parent = app_box
         members = draft.members.values()
@@ -375,7 +261,7 @@ def _finish_nodes(
     return tuple(nodes), tuple(boxes)
 
 
-def _box(draft: _Draft, box_children: dict[str, list[ViewNode]]) -> ViewNode:
+def _box(draft: Draft, box_children: dict[str, list[ViewNode]]) -> ViewNode:
     children = box_children.get(draft.id, [])
     return ViewNode(
         id=draft.id,
