@@ -18,6 +18,9 @@ from collectors.model import Snapshot
 from collectors.snapshot_io import load_snapshot, save_snapshot
 from dashboard.cli import main
 
+MESHLENS = [sys.executable, "-m", "dashboard"]
+"""The command line as a separate process, the way a user starts it."""
+
 
 @pytest.fixture(scope="module")
 def demo_file(demo: Snapshot, tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -76,7 +79,7 @@ def test_broken_snapshot_is_one_line_and_non_zero(content: bytes, tmp_path: Path
     # serve gets a free port: the check is about the file, not about 8050 being taken.
     for command in (["export"], ["serve", "--port", str(_free_port())]):
         result = subprocess.run(
-            [sys.executable, "-m", "dashboard", *command, "--snapshot", str(broken)],
+            [*MESHLENS, *command, "--snapshot", str(broken)],
             capture_output=True,
             text=True,
             timeout=120,
@@ -102,16 +105,7 @@ def _free_port() -> int:
 def test_serve_answers_on_the_printed_url(demo_file: Path) -> None:
     port = _free_port()
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "dashboard",
-            "serve",
-            "--snapshot",
-            str(demo_file),
-            "--port",
-            str(port),
-        ],
+        [*MESHLENS, "serve", "--snapshot", str(demo_file), "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -143,16 +137,7 @@ def test_port_in_use_is_one_line(demo_file: Path) -> None:
         busy.listen()
         port = busy.getsockname()[1]
         result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "dashboard",
-                "serve",
-                "--snapshot",
-                str(demo_file),
-                "--port",
-                str(port),
-            ],
+            [*MESHLENS, "serve", "--snapshot", str(demo_file), "--port", str(port)],
             capture_output=True,
             text=True,
             timeout=120,
