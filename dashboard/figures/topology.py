@@ -1,0 +1,315 @@
+"""Cytoscape.js elements and stylesheet for a :class:`TopologyView`.
+
+Plain dicts and lists only, so a notebook can build them without Dash. Element ids are the view
+ids unchanged, so a click on an element maps straight back to the view (and to the snapshot
+through ``members``). Names reach Cytoscape only as ``data`` values, which it draws as text,
+never as markup.
+
+Styling is by class: each element carries its kind, ``health-<health>``, ``flag-<flag>`` per
+flag, ``box`` for namespace and app boxes, and ``mtls`` on edges whose traffic is mutual TLS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+from urllib.parse import quote
+
+from collectors.kinds import Health, NodeFlag, NodeKind, Protocol
+from collectors.model import TrafficStats
+from dashboard.topology.projection import TopologyView, ViewEdge, ViewNode
+
+__all__ = [
+    "HEALTH_COLOURS",
+    "EdgeLabel",
+    "edge_label_text",
+    "topology_elements",
+    "topology_stylesheet",
+]
+
+
+class EdgeLabel(StrEnum):
+    """Which number an edge's label shows."""
+
+    REQUEST_RATE = "request_rate"
+    ERROR_PCT = "error_pct"
+    P95 = "p95"
+    THROUGHPUT = "throughput"
+    NONE = "none"
+
+
+HEALTH_COLOURS: Mapping[Health, str] = {
+    Health.HEALTHY: "#3e8635",
+    Health.DEGRADED: "#ec7a08",
+    Health.FAILURE: "#c9190b",
+    Health.NO_TRAFFIC: "#8a8d90",
+}
+"""Kiali's health colours (PatternFly green, orange, red and grey)."""
+
+_FLAG_WORDS: Mapping[str, str] = {
+    NodeFlag.DEAD.value: "dead",
+    NodeFlag.IDLE.value: "idle",
+    NodeFlag.MISSING_SIDECAR.value: "no sidecar",
+    NodeFlag.NOT_READY.value: "not ready",
+    NodeFlag.RESTARTING.value: "restarting",
+    NodeFlag.ENTRY_POINT.value: "entry point",
+}
+
+
+def _rate_text(rate: float) -> str:
+    if rate <= 0:
+        return ""
+    if rate >= 100:
+        return f"{rate:.0f} rps"
+    return f"{rate:.1f} rps" if rate >= 10 else f"{rate:.2f} rps"
+
+
+def _error_text(stats: TrafficStats) -> str:
+    if stats.request_rate <= 0 or stats.error_rate <= 0:
+        return ""
+    percent = 100.0 * stats.error_ratio
+    # A real but tiny error share must not read as "0.0%".
+    return "<0.1%" if percent < 0.05 else f"{percent:.1f}%"
+
+
+def _latency_text(p95_ms: float | None) -> str:
+    if p95_ms is None:
+        return ""
+    if p95_ms >= 1000:
+        return f"{p95_ms / 1000:.2f} s"
+    return f"{p95_ms:.0f} ms" if p95_ms >= 10 else f"{p95_ms:.1f} ms"
+
+
+def _throughput_text(bytes_per_second: float) -> str:
+    if bytes_per_second <= 0:
+        return ""
+    for unit, scale in (("GB/s", 1e9), ("MB/s", 1e6), ("kB/s", 1e3)):
+        if bytes_per_second >= scale:
+            return f"{bytes_per_second / scale:.1f} {unit}"
+    return f"{bytes_per_second:.0f} B/s"
+
+
+def edge_label_text(protocol: str, stats: TrafficStats, edge_label: EdgeLabel) -> str:
+    """The label of an edge carrying ``stats`` over ``protocol``; "" when there is nothing to say.
+
+    TCP has no requests, so the request-rate mode shows its throughput instead.
+
+    >>> edge_label_text("tcp", TrafficStats(bytes_to_destination=1200.0), EdgeLabel.REQUEST_RATE)
+    '1.2 kB/s'
+    """
+    match EdgeLabel(edge_label):
+        case EdgeLabel.REQUEST_RATE:
+            if protocol == Protocol.TCP.value:
+                return _throughput_text(stats.throughput)
+            return _rate_text(stats.request_rate)
+        case EdgeLabel.ERROR_PCT:
+            return _error_text(stats)
+        case EdgeLabel.P95:
+            return _latency_text(stats.p95_ms)
+        case EdgeLabel.THROUGHPUT:
+            return _throughput_text(stats.throughput)
+        case EdgeLabel.NONE:
+            return ""
+
+
+def _traffic_summary(stats: TrafficStats | None) -> str:
+    if stats is None:
+        return ""
+    if stats.request_rate <= 0:
+        return _throughput_text(stats.throughput)
+    return " · ".join(part for part in (_rate_text(stats.request_rate), _error_text(stats)) if part)
+
+
+def _node_element(node: ViewNode, *, box: bool) -> dict[str, Any]:
+    flags = sorted(node.flags)
+    data: dict[str, Any] = {
+        "id": node.id,
+        "label": node.label,
+        "kind": node.kind,
+        "namespace": node.namespace,
+        "app": node.app,
+        "version": node.version,
+        "health": node.health.value,
+        "flags": flags,
+        "traffic": _traffic_summary(node.inbound),
+        "badges": ", ".join(_FLAG_WORDS[flag] for flag in flags if flag in _FLAG_WORDS),
+    }
+    if node.parent is not None:
+        data["parent"] = node.parent
+    classes = [node.kind, f"health-{node.health.value}", *(f"flag-{flag}" for flag in flags)]
+    if box:
+        classes.append("box")
+    return {"group": "nodes", "data": data, "classes": " ".join(classes)}
+
+
+def _edge_element(edge: ViewEdge, edge_label: EdgeLabel) -> dict[str, Any]:
+    classes = [edge.protocol, f"health-{edge.health.value}"]
+    if edge.mtls:
+        classes.append("mtls")
+    return {
+        "group": "edges",
+        "data": {
+            "id": edge.id,
+            "source": edge.source,
+            "target": edge.target,
+            "protocol": edge.protocol,
+            "health": edge.health.value,
+            "mtls": edge.mtls,
+            "label": edge_label_text(edge.protocol, edge.traffic, edge_label),
+        },
+        "classes": " ".join(classes),
+    }
+
+
+def topology_elements(
+    view: TopologyView,
+    positions: Mapping[str, tuple[float, float]],
+    *,
+    edge_label: EdgeLabel = EdgeLabel.REQUEST_RATE,
+) -> list[dict[str, Any]]:
+    """Cytoscape.js elements for ``view``: boxes (compound parents), nodes, then edges.
+
+    Leaf nodes found in ``positions`` get a ``position`` (for the "preset" layout); boxes never
+    do, because Cytoscape sizes a compound node from its children.
+    """
+    edge_label = EdgeLabel(edge_label)  # a plain string from a dropdown works too
+    elements = [_node_element(box, box=True) for box in view.boxes]
+    for node in view.nodes:
+        element = _node_element(node, box=False)
+        point = positions.get(node.id)
+        if point is not None:
+            element["position"] = {"x": point[0], "y": point[1]}
+        elements.append(element)
+    elements.extend(_edge_element(edge, edge_label) for edge in view.edges)
+    return elements
+
+
+_CROSS = quote(
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">'
+    '<path d="M1 1L9 9M9 1L1 9" stroke="#c9190b" stroke-width="1.2"/></svg>'
+)
+
+# Shapes follow Kiali: workloads are rounded boxes, apps circles, services triangles.
+_KIND_SHAPES: Mapping[str, str] = {
+    NodeKind.WORKLOAD.value: "round-rectangle",
+    "app": "ellipse",
+    NodeKind.SERVICE.value: "round-triangle",
+    NodeKind.UNKNOWN.value: "diamond",
+    NodeKind.EXTERNAL.value: "round-pentagon",
+    NodeKind.NAMESPACE.value: "round-hexagon",
+}
+
+
+def topology_stylesheet(*, dark: bool = False) -> list[dict[str, Any]]:
+    """Cytoscape.js stylesheet matching :func:`topology_elements`'s classes.
+
+    Later rules win in Cytoscape, so flags come after health and selection comes last.
+    """
+    text, halo = ("#f0f0f0", "#1b1d21") if dark else ("#151515", "#ffffff")
+    fill, box_fill, box_line = (
+        ("#3c3f42", "#26292d", "#6a6e73") if dark else ("#ffffff", "#f5f5f5", "#b8bbbe")
+    )
+    accent = "#73bcf7" if dark else "#0066cc"
+    rules: list[dict[str, Any]] = [
+        {
+            "selector": "node",
+            "style": {
+                "label": "data(label)",
+                "width": 32,
+                "height": 32,
+                "background-color": fill,
+                "border-width": 3,
+                "border-color": HEALTH_COLOURS[Health.NO_TRAFFIC],
+                "color": text,
+                "font-size": 11,
+                "text-valign": "bottom",
+                "text-margin-y": 4,
+                "text-outline-color": halo,
+                "text-outline-width": 2,
+                "text-wrap": "ellipsis",
+                "text-max-width": "140px",
+            },
+        },
+        *(
+            {"selector": f"node.{kind}", "style": {"shape": shape}}
+            for kind, shape in _KIND_SHAPES.items()
+        ),
+        {"selector": "node.unknown, node.external", "style": {"border-style": "dotted"}},
+        *(
+            {"selector": f"node.health-{health.value}", "style": {"border-color": colour}}
+            for health, colour in HEALTH_COLOURS.items()
+        ),
+        {
+            "selector": "node.box",
+            "style": {
+                "shape": "round-rectangle",
+                "background-color": box_fill,
+                "background-opacity": 0.6,
+                "border-width": 1,
+                "border-color": box_line,
+                "text-valign": "top",
+                "text-halign": "center",
+                "text-margin-y": -4,
+                "font-weight": "bold",
+                "padding": "16px",
+            },
+        },
+        {"selector": "node.box.app", "style": {"border-style": "dashed"}},
+        {"selector": "node.flag-idle", "style": {"border-style": "dashed"}},
+        {
+            "selector": "node.flag-dead",
+            "style": {
+                "opacity": 0.5,
+                "background-image": f"data:image/svg+xml;utf8,{_CROSS}",
+                "background-fit": "contain",
+            },
+        },
+        {
+            "selector": "node.flag-missing_sidecar",
+            "style": {
+                "outline-width": 3,
+                "outline-color": HEALTH_COLOURS[Health.DEGRADED],
+                "outline-offset": 2,
+                "outline-style": "dotted",
+            },
+        },
+        {
+            "selector": "edge",
+            "style": {
+                "label": "data(label)",
+                "width": 2,
+                "curve-style": "bezier",
+                "line-color": HEALTH_COLOURS[Health.NO_TRAFFIC],
+                "target-arrow-shape": "triangle",
+                "target-arrow-color": HEALTH_COLOURS[Health.NO_TRAFFIC],
+                "arrow-scale": 1.2,
+                "color": text,
+                "font-size": 9,
+                "text-rotation": "autorotate",
+                "text-outline-color": halo,
+                "text-outline-width": 2,
+            },
+        },
+        {"selector": "edge.tcp", "style": {"line-style": "dashed", "target-arrow-shape": "vee"}},
+        *(
+            {
+                "selector": f"edge.health-{health.value}",
+                "style": {"line-color": colour, "target-arrow-color": colour},
+            }
+            for health, colour in HEALTH_COLOURS.items()
+        ),
+        {
+            "selector": "edge.mtls",
+            "style": {"source-arrow-shape": "circle", "source-arrow-fill": "hollow"},
+        },
+        {
+            "selector": "node:selected",
+            "style": {"border-color": accent, "border-width": 5, "overlay-opacity": 0},
+        },
+        {
+            "selector": "edge:selected",
+            "style": {"line-color": accent, "target-arrow-color": accent, "width": 4},
+        },
+    ]
+    return rules
