@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from collectors.cluster import KubeObject
 from collectors.inventory._objects import (
+    OwnerRef,
     annotations_of,
     condition_status,
     controller_of,
@@ -56,30 +57,34 @@ def resolve_owner(pod: KubeObject, controllers: ControllerIndex) -> Owner:
     owner = controller_of(pod)
     if owner is None or owner.kind == "Node":  # mirror pods of static manifests
         return Owner("Pod", name_of(pod))
-    if owner.kind == "ReplicaSet":
-        replicaset = controllers.get(("ReplicaSet", namespace, owner.name))
-        if replicaset is not None:
-            parent = controller_of(replicaset)
-            if parent is None:
-                return Owner("ReplicaSet", owner.name)
-            return Owner(parent.kind, parent.name, replicaset=owner.name)
-        template_hash = labels_of(pod).get("pod-template-hash", "")
-        if template_hash and owner.name.endswith(f"-{template_hash}"):
-            deployment = owner.name.removesuffix(f"-{template_hash}")
-            return Owner("Deployment", deployment, replicaset=owner.name)
-        return Owner("ReplicaSet", owner.name)
-    if owner.kind == "Job":
-        job = controllers.get(("Job", namespace, owner.name))
-        if job is not None:
-            parent = controller_of(job)
-            if parent is None:
-                return Owner("Job", owner.name)
-            return Owner(parent.kind, parent.name, job=owner.name)
-        scheduled = _CRONJOB_JOB_NAME.match(owner.name)
-        if scheduled:
-            return Owner("CronJob", scheduled.group(1), job=owner.name)
-        return Owner("Job", owner.name)
-    return Owner(owner.kind, owner.name)
+    if owner.kind not in _INTERMEDIATE:
+        return Owner(owner.kind, owner.name)
+    read = controllers.get((owner.kind, namespace, owner.name))
+    parent = controller_of(read) if read is not None else _INTERMEDIATE[owner.kind](pod, owner.name)
+    if parent is None:
+        return Owner(owner.kind, owner.name)
+    via = {"replicaset": owner.name} if owner.kind == "ReplicaSet" else {"job": owner.name}
+    return Owner(parent.kind, parent.name, **via)
+
+
+def _deployment_by_name(pod: KubeObject, replicaset: str) -> OwnerRef | None:
+    template_hash = labels_of(pod).get("pod-template-hash", "")
+    if template_hash and replicaset.endswith(f"-{template_hash}"):
+        return OwnerRef("Deployment", replicaset.removesuffix(f"-{template_hash}"))
+    return None
+
+
+def _cronjob_by_name(_pod: KubeObject, job: str) -> OwnerRef | None:
+    scheduled = _CRONJOB_JOB_NAME.match(job)
+    return OwnerRef("CronJob", scheduled.group(1)) if scheduled else None
+
+
+_INTERMEDIATE: dict[str, Callable[[KubeObject, str], OwnerRef | None]] = {
+    "ReplicaSet": _deployment_by_name,
+    "Job": _cronjob_by_name,
+}
+"""Controllers between a pod and its workload, and how to name the workload when the
+intermediate object itself was not read."""
 
 
 def has_sidecar(spec: Mapping[str, Any]) -> bool:
