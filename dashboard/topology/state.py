@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from dashboard.figures.topology import EdgeLabel
+from dashboard.topology.filtering import MAX_HOPS, Direction
 from dashboard.topology.layout import Algorithm
 from dashboard.topology.projection import GraphType
 
@@ -33,11 +34,9 @@ __all__ = [
     "to_query",
 ]
 
-MAX_HOPS = 10
 MAX_VALUE_LENGTH = 2000  # longer query values are ignored whole, never cut into something else
 MAX_NAMESPACES = 500
 
-Direction = Literal["both", "upstream", "downstream"]
 _ALGORITHMS: tuple[Algorithm, ...] = ("layered", "force")
 _DIRECTIONS: tuple[Direction, ...] = ("both", "upstream", "downstream")
 _COLLAPSE_NONE = "none"
