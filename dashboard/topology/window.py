@@ -1,0 +1,355 @@
+"""Time windows for the topology page: read the URL's choice, recompute traffic over it.
+
+A snapshot's edge and node rates cover its last ``meta.rate_window_seconds`` ending at
+``meta.end``. When a person picks another window ("last 1 h", or 30 minutes ending at 07:30),
+:func:`traffic_in_window` recomputes those figures from the snapshot's series, so the graph the
+topology page draws tells the story of that window.
+
+Time model: a series point at time ``t`` summarises the step that ends at ``t`` (Prometheus's
+``rate()`` window ends at the evaluation time; the demo's scrapes do the same). A window
+``(start, end]`` therefore takes the points with ``start < t <= end``, and the data of a snapshot
+begins one step before ``meta.start``, its first point: that is the earliest a window may start.
+
+>>> from datetime import UTC, datetime
+>>> TimeWindow(datetime(2026, 11, 24, 6, tzinfo=UTC), datetime(2026, 11, 24, 7, tzinfo=UTC)).seconds
+3600.0
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from collectors.health import DEFAULT_THRESHOLDS, HealthThresholds, apply_health
+from collectors.kinds import EdgeKind
+from collectors.model import Snapshot, SnapshotMeta, TrafficStats
+from collectors.traffic_stats import sum_stats
+
+__all__ = [
+    "DURATION_CHOICES",
+    "TimeWindow",
+    "human_duration",
+    "parse_window",
+    "traffic_in_window",
+    "window_choices",
+]
+
+DURATION_CHOICES = ("15m", "30m", "1h", "3h", "6h", "12h", "24h")
+"""Durations the window dropdown offers when they fit between the rate window and the snapshot."""
+
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# Six digits keep any duration far from datetime's range, so no arithmetic below can overflow.
+_DURATION = re.compile(r"(\d{1,6})([smhd])", re.IGNORECASE | re.ASCII)
+_ISO_TIME = re.compile(r"[0-9T:.+\-Z ]{4,40}", re.IGNORECASE)
+_MAX_WINDOW_TEXT = 16
+_HUMAN_UNITS = (("d", 86400), ("h", 3600), ("min", 60), ("s", 1))
+_EN_DASH = "\u2013"  # between clock times; an escape, so no one takes it for a hyphen
+
+
+def human_duration(seconds: float) -> str:
+    """Say a duration the way the dropdown does.
+
+    >>> human_duration(600), human_duration(5400), human_duration(21600)
+    ('10 min', '1 h 30 min', '6 h')
+    """
+    left = round(seconds)
+    parts = []
+    for unit, size in _HUMAN_UNITS:
+        count, left = divmod(left, size)
+        if count:
+            parts.append(f"{count} {unit}")
+    return " ".join(parts) or "0 s"
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """The interval ``(start, end]`` of a snapshot that the topology's numbers cover.
+
+    ``latest`` marks a window that ends where the snapshot ends; people read it as "last …".
+    Both times are timezone-aware and kept in UTC.
+    """
+
+    start: datetime
+    end: datetime
+    latest: bool = False
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("TimeWindow needs timezone-aware times")
+        if self.end <= self.start:
+            raise ValueError("TimeWindow must end after it starts")
+        object.__setattr__(self, "start", self.start.astimezone(UTC))
+        object.__setattr__(self, "end", self.end.astimezone(UTC))
+
+    @property
+    def seconds(self) -> float:
+        """Length of the window."""
+        return (self.end - self.start).total_seconds()
+
+    @property
+    def label(self) -> str:
+        """The window for people: ``last 1 h``, or its clock times joined by an en dash."""
+        if self.latest:
+            return f"last {human_duration(self.seconds)}"
+        whole_minutes = all(t.second == 0 and t.microsecond == 0 for t in (self.start, self.end))
+        clock = "%H:%M" if whole_minutes else "%H:%M:%S"
+        if self.start.date() == self.end.date():
+            return f"{self.start.strftime(clock)}{_EN_DASH}{self.end.strftime(clock)} UTC"
+        dated = f"%Y-%m-%d {clock}"
+        return f"{self.start.strftime(dated)} {_EN_DASH} {self.end.strftime(dated)} UTC"
+
+
+def _data_start(meta: SnapshotMeta) -> datetime:
+    return meta.start - timedelta(seconds=max(meta.step_seconds, 0))
+
+
+def window_choices(meta: SnapshotMeta) -> list[tuple[str, str]]:
+    """Return ``(value, label)`` pairs for the window dropdown, the snapshot's own rates first.
+
+    Durations are offered only when longer than the rate window and shorter than the snapshot;
+    ``all`` always closes the list.
+    """
+    span = (meta.end - _data_start(meta)).total_seconds()
+    rate_window = meta.rate_window_seconds
+    choices = [("", f"last {human_duration(rate_window)} (snapshot rates)")]
+    for value in DURATION_CHOICES:
+        seconds = _duration_seconds(value)
+        if seconds is not None and rate_window < seconds < span:
+            choices.append((value, f"last {human_duration(seconds)}"))
+    choices.append(("all", f"whole snapshot ({human_duration(span)})"))
+    return choices
+
+
+def _duration_seconds(text: str) -> int | None:
+    found = _DURATION.fullmatch(text)
+    if found is None:
+        return None
+    return int(found.group(1)) * _UNIT_SECONDS[found.group(2).lower()]
+
+
+def _shown(value: str) -> str:
+    """Hostile URL text made safe for a one-line message: printable and short."""
+    printable = "".join(ch if ch.isprintable() else "?" for ch in value[:24])
+    return f'"{printable}…"' if len(value) > 24 else f'"{printable}"'
+
+
+def _clock(moment: datetime) -> str:
+    return moment.strftime("%H:%M UTC" if moment.second == 0 else "%H:%M:%S UTC")
+
+
+def _parse_end(end: str, meta: SnapshotMeta) -> tuple[datetime, str | None]:
+    """The window's end, falling back to the snapshot's end when ``end`` is unusable."""
+    text = end.strip()
+    moment: datetime | None = None
+    if _ISO_TIME.fullmatch(text):
+        try:
+            parsed = datetime.fromisoformat(text)
+            # A time without an offset is read as UTC: every time the dashboard shows is UTC.
+            moment = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        except (ValueError, OverflowError):  # year 9999 with a negative offset overflows
+            moment = None
+    if moment is None:
+        return meta.end, (
+            f"End time {_shown(end)} is not a UTC time like 2026-11-24T07:30Z; "
+            f"showing up to {_clock(meta.end)}."
+        )
+    if moment > meta.end:
+        return meta.end, f"End time {_shown(end)} is after the snapshot ends ({_clock(meta.end)})."
+    if moment < meta.start:
+        return meta.end, (
+            f"End time {_shown(end)} is before the snapshot starts ({_clock(meta.start)}); "
+            f"showing up to {_clock(meta.end)}."
+        )
+    return moment, None
+
+
+def parse_window(
+    window: str | None, end: str | None, meta: SnapshotMeta
+) -> tuple[TimeWindow | None, str | None]:
+    """Read the URL's ``window`` and ``end`` into a window of ``meta``'s snapshot.
+
+    ``window`` is empty for the snapshot's own rates, ``all`` for the whole snapshot, or a
+    duration such as ``30m``, ``1h``, ``2d``; ``end`` an ISO-8601 time, the snapshot's end by
+    default. An empty ``window`` with an earlier ``end`` means the rate window's length ending
+    there. Returns ``(None, ...)`` for the snapshot's own rates. Never raises: anything unusable
+    is dropped or clipped, and the message says what happened in one line for people.
+    """
+    notes: list[str] = []
+    stop = meta.end
+    if end is not None and end.strip():
+        stop, note = _parse_end(end[:64], meta)
+        if note:
+            notes.append(note)
+    text = (window or "").strip()
+    data_start = _data_start(meta)
+    if len(text) > _MAX_WINDOW_TEXT:
+        seconds: int | None = None
+    elif text.lower() == "all":
+        seconds = max(0, round((stop - data_start).total_seconds()))
+    else:
+        seconds = _duration_seconds(text) if text else meta.rate_window_seconds
+    if not seconds:
+        notes.append(
+            f"Time window {_shown(text)} is not understood (try 30m, 1h, 6h or all); "
+            "showing the snapshot's own rates."
+        )
+        return None, " ".join(notes)
+    seconds = max(seconds, meta.step_seconds)  # shorter than a step could hold no point at all
+    start = stop - timedelta(seconds=seconds)
+    if start < data_start:
+        start = data_start
+        if text.lower() != "all":
+            notes.append(
+                f"Time window {_shown(text)} reaches before the snapshot starts; "
+                f"clipped to {_clock(data_start)}."
+            )
+    message = " ".join(notes) or None
+    own_rates = stop - timedelta(seconds=meta.rate_window_seconds)
+    if stop == meta.end and start == max(own_rates, data_start):
+        return None, message
+    if start >= stop:
+        return None, " ".join([*notes, "The snapshot has no time range to choose from."])
+    return TimeWindow(start, stop, latest=stop == meta.end), message
+
+
+@dataclass(frozen=True, slots=True)
+class _Figures:
+    """Per-entity window figures, aligned arrays indexed by the entity's position."""
+
+    position: dict[str, int]
+    request_rate: npt.NDArray[np.float64]
+    error_rate: npt.NDArray[np.float64]
+    throughput: npt.NDArray[np.float64]
+    p95_ms: npt.NDArray[np.float64]  # NaN: no latency point in the window
+
+
+def _window_figures(series: pd.DataFrame, window: TimeWindow) -> _Figures:
+    """Means of the rate metrics and the request-weighted p95 of every entity, vectorised."""
+    stamps = series["timestamp"]
+    inside = (stamps > pd.Timestamp(window.start)) & (stamps <= pd.Timestamp(window.end))
+    rows = series[inside & series["value"].notna()]  # NaN is a missing point, not a number
+    entity_codes, entities = pd.factorize(rows["entity"])
+    slot_codes, slot_stamps = pd.factorize(rows["timestamp"])
+    count, steps = len(entities), len(slot_stamps)
+    values = rows["value"].to_numpy(np.float64)
+    metric = rows["metric"]
+
+    def per_entity(name: str) -> npt.NDArray[np.float64]:
+        chosen = (metric == name).to_numpy(bool)
+        sums = np.bincount(entity_codes[chosen], weights=values[chosen], minlength=count)
+        return sums / max(steps, 1)
+
+    # A request rate per (entity, step) to weight each p95 point with: matched by sorted keys.
+    keys = entity_codes.astype(np.int64) * max(steps, 1) + slot_codes
+    is_requests = (metric == "request_rate").to_numpy(bool)
+    request_keys, request_values = keys[is_requests], values[is_requests]
+    order = np.argsort(request_keys, kind="stable")
+    request_keys, request_values = request_keys[order], request_values[order]
+    is_p95 = (metric == "p95_ms").to_numpy(bool)
+    p95_keys, p95_values, p95_entities = keys[is_p95], values[is_p95], entity_codes[is_p95]
+    at = np.minimum(np.searchsorted(request_keys, p95_keys), max(len(request_keys) - 1, 0))
+    matched = request_keys[at] == p95_keys if len(request_keys) else np.zeros(len(p95_keys), bool)
+    weights = np.where(matched, request_values[at] if len(request_keys) else 0.0, 0.0)
+
+    weight_sums = np.bincount(p95_entities, weights=weights, minlength=count)
+    weighted = np.bincount(p95_entities, weights=weights * p95_values, minlength=count)
+    plain = np.bincount(p95_entities, weights=p95_values, minlength=count)
+    points = np.bincount(p95_entities, minlength=count)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p95 = np.where(weight_sums > 0, weighted / weight_sums, plain / points)
+    return _Figures(
+        position={str(entity): i for i, entity in enumerate(entities)},
+        request_rate=per_entity("request_rate"),
+        error_rate=per_entity("error_rate"),
+        throughput=per_entity("throughput"),
+        p95_ms=p95.astype(np.float64),
+    )
+
+
+def _p95(figures: _Figures, at: int) -> float | None:
+    value = float(figures.p95_ms[at])
+    return None if np.isnan(value) else value
+
+
+def _edge_stats(figures: _Figures, entity: str, snapshot: TrafficStats | None) -> TrafficStats:
+    at = figures.position.get(entity)
+    if at is None:
+        return TrafficStats()
+    errors = float(figures.error_rate[at])
+    throughput = float(figures.throughput[at])
+    to_destination = 1.0
+    if snapshot is not None and snapshot.throughput > 0:
+        to_destination = snapshot.bytes_to_destination / snapshot.throughput
+    return TrafficStats(
+        request_rate=float(figures.request_rate[at]),
+        error_rate=errors,
+        rate_5xx=errors,
+        p95_ms=_p95(figures, at),
+        bytes_to_destination=throughput * to_destination,
+        bytes_to_source=throughput * (1.0 - to_destination),
+        mtls_ratio=None if snapshot is None else snapshot.mtls_ratio,
+    )
+
+
+def traffic_in_window(
+    snapshot: Snapshot, window: TimeWindow, thresholds: HealthThresholds = DEFAULT_THRESHOLDS
+) -> Snapshot:
+    """Return a copy of ``snapshot`` whose call edges and nodes carry ``window``'s traffic.
+
+    Figures come from the series points with ``window.start < timestamp <= window.end``:
+
+    - ``request_rate``, ``error_rate`` and ``throughput`` are means over the window's steps,
+      the distinct timestamps any series has in it. A step where one entity has no point counts
+      as 0: a rate series is absent exactly when its counter did not exist or move (an error
+      series starts at the first error), so averaging only the points present would inflate a
+      short error burst. A step where no series has a point is a gap in collection and is not
+      counted at all, since nothing is known about it.
+    - ``p95_ms`` is the mean of the per-step p95, weighted by that step's request rate (a plain
+      mean when the entity has no requests at its latency points). Quantiles cannot be
+      re-aggregated exactly from quantiles; this is the usual approximation, and it keeps a busy
+      slow stretch from being diluted by quiet fast ones.
+    - The series do not split errors into 4xx, 5xx and gRPC: every error counts as 5xx
+      (``rate_5xx = error_rate``), so it is judged with the stricter server-error thresholds.
+    - Response codes, gRPC statuses, response flags, connection rates, p50 and p99 have no
+      series: dicts stay empty, rates 0, the rest ``None``. The mTLS share has none either; the
+      snapshot's own is kept, since a mesh's mTLS policy seldom changes within hours and a lock
+      that vanished with the window would read as a security change. HTTP body bytes have no
+      series either; TCP throughput is split between the directions in the proportion of the
+      snapshot's own stats for the edge, all to the destination when those are unknown.
+    - A node's ``inbound`` is, as in :mod:`collectors.traffic`, the sum of the call edges into it
+      (or addressed to it, for a service), with the p95 of the node's own latency series.
+
+    Edges and nodes without points in the window keep existing with zero traffic. Health is
+    judged again by :func:`collectors.health.apply_health`. The input is not modified; the copy
+    shares its meta, series, incidents and untouched objects, which both treat as read-only.
+    """
+    figures = _window_figures(snapshot.series, window)
+    graph = snapshot.graph.copy()  # fresh attribute dicts: replacing objects leaves the input
+    received: dict[str, list[TrafficStats]] = {}
+    for _, _, data in graph.edges(data=True):
+        edge = data["edge"]
+        if edge.kind is not EdgeKind.CALLS:
+            continue
+        stats = _edge_stats(figures, edge.id, edge.traffic)
+        data["edge"] = replace(edge, traffic=stats)
+        for receiver in {edge.target, edge.service} - {""}:
+            received.setdefault(receiver, []).append(stats)
+    for node_id, data in graph.nodes(data=True):
+        node = data["node"]
+        if node_id not in received and node.inbound is None:
+            data["node"] = replace(node)  # apply_health below sets health on every node
+            continue
+        inbound = sum_stats(received.get(node_id, ()))
+        at = figures.position.get(node_id)
+        inbound.p95_ms = None if at is None else _p95(figures, at)
+        data["node"] = replace(node, inbound=inbound)
+    windowed = Snapshot(
+        meta=snapshot.meta, graph=graph, series=snapshot.series, incidents=snapshot.incidents
+    )
+    apply_health(windowed, thresholds)
+    return windowed
