@@ -10,19 +10,25 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import dash
 import dash_bootstrap_components as dbc
 import flask
-from dash import Dash, dcc, html
+import werkzeug
+from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
 
 from collectors.model import Snapshot
 from dashboard.data import SnapshotProvider, load_configured_snapshot
 from dashboard.settings import Settings
+from dashboard.topology.scene import TopologyEngine
+from dashboard.topology.window import window_choices
 
 PROVIDER_KEY = "MESHLENS_PROVIDER"
+ENGINE_KEY = "MESHLENS_TOPOLOGY"
 BOOTSTRAP_URL = "/_meshlens/bootstrap.min.css"
-NAV_PAGES = ("Overview", "Topology", "Triage", "GPU", "Lineage")
+HOME_PATH = "/topology"  # the page people open first
+NAV_PAGES = ("Topology", "Overview", "Triage", "GPU", "Lineage")
 
 
 def create_app(settings: Settings, snapshot: Snapshot | None = None) -> Dash:
@@ -38,8 +44,11 @@ def create_app(settings: Settings, snapshot: Snapshot | None = None) -> Dash:
         suppress_callback_exceptions=True,
     )
     app.server.config[PROVIDER_KEY] = provider
+    app.server.config[ENGINE_KEY] = TopologyEngine()
     app.server.add_url_rule(BOOTSTRAP_URL, "meshlens_bootstrap", _bootstrap_css)
+    app.server.before_request(_home_redirect)
     app.layout = _shell
+    _shell_callbacks(app)
     return app
 
 
@@ -47,6 +56,20 @@ def current_snapshot() -> Snapshot:
     """The snapshot of the app serving the current request (for page layouts and callbacks)."""
     provider: SnapshotProvider = flask.current_app.config[PROVIDER_KEY]
     return provider.snapshot
+
+
+def current_engine() -> TopologyEngine:
+    """The topology engine (caches of views and layouts) of the app serving this request."""
+    engine: TopologyEngine = flask.current_app.config[ENGINE_KEY]
+    return engine
+
+
+def _home_redirect() -> werkzeug.Response | None:
+    """Send "/" to the Topology page, keeping the query so old links still work."""
+    if flask.request.path != "/":
+        return None
+    query = flask.request.query_string.decode()
+    return flask.redirect(HOME_PATH + (f"?{query}" if query else ""))
 
 
 def _shell() -> html.Div:
@@ -62,9 +85,18 @@ def _shell() -> html.Div:
             dbc.Navbar(
                 dbc.Container(
                     [
-                        dbc.NavbarBrand("meshlens", href="/"),
+                        dbc.NavbarBrand("meshlens", href=HOME_PATH),
                         dbc.Nav(links, navbar=True, className="me-auto"),
+                        _window_selector(snapshot),
                         _source_badge(snapshot),
+                        dbc.Switch(
+                            id="shell-theme",
+                            label="Dark",
+                            value=False,
+                            persistence=True,
+                            persistence_type="local",
+                            className="text-light ms-3 mb-0",
+                        ),
                     ],
                     fluid=True,
                 ),
@@ -74,7 +106,55 @@ def _shell() -> html.Div:
             ),
             dbc.Container(dash.page_container, fluid=True, id="shell-page"),
             dcc.Location(id="shell-url"),
+            dcc.Store(id="shell-theme-sink"),
+            dcc.Store(id="shell-window-sink"),
         ]
+    )
+
+
+def _window_selector(snapshot: Snapshot) -> html.Div:
+    """Which part of the snapshot's window the pages show; kept in the URL as ``window``."""
+    options = [{"label": label, "value": value} for value, label in window_choices(snapshot.meta)]
+    return html.Div(
+        dcc.Dropdown(
+            id="shell-window",
+            options=options,
+            value="",
+            clearable=False,
+            searchable=False,
+            style={"minWidth": "15rem"},
+        ),
+        className="me-3",
+        title="Time window of the traffic shown",
+    )
+
+
+def _shell_callbacks(app: Dash) -> None:
+    @app.callback(
+        Output("shell-window", "options"),
+        Output("shell-window", "value"),
+        Input("shell-url", "search"),
+        State("shell-window", "options"),
+    )
+    def _window_from_url(
+        search: str | None, options: list[dict[str, str]]
+    ) -> tuple[list[dict[str, str]], str]:
+        value = parse_qs((search or "").lstrip("?")).get("window", [""])[-1][:40]
+        if all(option["value"] != value for option in options):
+            # A link may carry a window the presets lack ("2h"): show it rather than nothing.
+            options = [*options, {"label": value, "value": value}]
+        return options, value
+
+    app.clientside_callback(
+        ClientsideFunction(namespace="meshlens", function_name="setWindow"),
+        Output("shell-window-sink", "data"),
+        Input("shell-window", "value"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        ClientsideFunction(namespace="meshlens", function_name="setTheme"),
+        Output("shell-theme-sink", "data"),
+        Input("shell-theme", "value"),
     )
 
 

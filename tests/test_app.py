@@ -20,7 +20,7 @@ def app(demo: Snapshot) -> Dash:
 def _render(app: Dash, path: str) -> str:
     """Ask the page-routing callback for ``path`` the way the browser does."""
     client = app.server.test_client()
-    assert client.get("/").status_code == 200
+    assert client.get("/topology").status_code == 200
     payload = {
         "output": ".._pages_content.children..._pages_store.data..",
         "outputs": [
@@ -39,21 +39,24 @@ def _render(app: Dash, path: str) -> str:
     return json.dumps(response.get_json())
 
 
-def test_index_and_local_bootstrap(app: Dash) -> None:
+def test_home_opens_topology_and_bootstrap_is_local(app: Dash) -> None:
     client = app.server.test_client()
-    index = client.get("/")
+    home = client.get("/?graph=app")
+    assert home.status_code == 302
+    assert home.headers["Location"] == "/topology?graph=app"  # a shared link keeps its view
+    index = client.get("/topology")
     assert index.status_code == 200 and BOOTSTRAP_URL.encode() in index.data
     css = client.get(BOOTSTRAP_URL)
     assert css.status_code == 200 and b"Bootstrap" in css.data[:200]
 
 
 def test_overview_lists_every_namespace(app: Dash, demo: Snapshot) -> None:
-    body = _render(app, "/")
+    body = _render(app, "/overview")
     for namespace in ("boutique", "bookinfo", "istio-system", "ml-platform"):
         assert namespace in body
     assert demo.incidents[0].summary in body
 
 
 def test_unbuilt_pages_say_so(app: Dash) -> None:
-    for path in ("/topology", "/triage", "/gpu", "/lineage"):
+    for path in ("/triage", "/gpu", "/lineage"):
         assert "not built yet" in _render(app, path)

@@ -204,7 +204,8 @@ _KIND_SHAPES: Mapping[str, str] = {
 def topology_stylesheet(*, dark: bool = False) -> list[dict[str, Any]]:
     """Cytoscape.js stylesheet matching :func:`topology_elements`'s classes.
 
-    Later rules win in Cytoscape, so flags come after health and selection comes last.
+    Later rules win in Cytoscape, so flags come after health, then find (classes ``find-match`` and
+    ``find-dim``), and selection comes last.
     """
     text, halo = ("#f0f0f0", "#1b1d21") if dark else ("#151515", "#ffffff")
     fill, box_fill, box_line = (
@@ -303,6 +304,13 @@ def topology_stylesheet(*, dark: bool = False) -> list[dict[str, Any]]:
             "selector": "edge.mtls",
             "style": {"source-arrow-shape": "circle", "source-arrow-fill": "hollow"},
         },
+        # Find: what matched stands out, the rest fades (boxes carry neither class).
+        {"selector": ".find-dim", "style": {"opacity": 0.2}},
+        {
+            "selector": "node.find-match",
+            "style": {"underlay-color": accent, "underlay-opacity": 0.35, "underlay-padding": 8},
+        },
+        {"selector": "edge.find-match", "style": {"width": 4}},
         {
             "selector": "node:selected",
             "style": {"border-color": accent, "border-width": 5, "overlay-opacity": 0},

@@ -12,7 +12,7 @@ from collectors.kinds import EdgeKind, NodeKind
 from dashboard.app import current_snapshot
 from dashboard.summary import namespace_rows, worst_edges
 
-dash.register_page(__name__, path="/", name="Overview", title="meshlens · Overview")
+dash.register_page(__name__, path="/overview", name="Overview", title="meshlens · Overview")
 
 
 def layout(**_query: Any) -> html.Div:

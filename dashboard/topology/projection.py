@@ -11,9 +11,10 @@ The graph types follow Kiali:
   as in Kiali); a caller no service led to (an ingress gateway) stays as its app node. The
   destination is the service the call addressed (``Edge.service``).
 
-Only call edges and the nodes they touch are drawn, plus workloads (services, in the service
-graph) the cluster knows but that are IDLE or DEAD, so silence is visible; a DEAD service, which
-has no workload to stand for it, is drawn in every graph type. Unknown and external nodes stay.
+Call edges and the nodes they touch are drawn, plus every workload (every service, in the service
+graph) the cluster knows, so silence is visible: idle services, batch jobs, the control plane; a
+DEAD service, which has no workload to stand for it, is drawn in every graph type. Unknown and
+external nodes stay.
 
 Traffic of several call edges merged into one view edge: rates, bytes and per-code dicts are
 summed; latency percentiles are the worst (largest) of the parts, because quantiles cannot be
@@ -106,10 +107,13 @@ MTLS_THRESHOLD = 0.99
 _SILENT = frozenset({NodeFlag.IDLE.value, NodeFlag.DEAD.value})
 
 
-def _silent_nodes(snapshot: Snapshot, graph_type: GraphType) -> Iterable[Node]:
+def _inventory_nodes(snapshot: Snapshot, graph_type: GraphType) -> Iterable[Node]:
+    """Nodes drawn even without traffic: every workload (every service in the service graph).
+
+    A batch job, the control plane or a workload that went quiet is part of the platform a
+    person is looking at; leaving it out would make the graph lie by omission.
+    """
     for node in snapshot.nodes():
-        if not {flag.value for flag in node.flags} & _SILENT:
-            continue
         if graph_type is GraphType.SERVICE:
             if node.kind is NodeKind.SERVICE:
                 yield node
@@ -187,7 +191,7 @@ def project(
                 members=tuple(sorted(part.id for part in parts)),
             )
         )
-    for node in _silent_nodes(snapshot, graph_type):
+    for node in _inventory_nodes(snapshot, graph_type):
         draft = projector.place(node.id)
         if wanted(draft):
             kept[draft.id] = draft

@@ -181,5 +181,3 @@ def to_query(state: TopologyState) -> dict[str, str]:
         if state.direction != _DEFAULT.direction:
             query["direction"] = state.direction
     return query
-
-

@@ -1,0 +1,288 @@
+"""The topology side panel: details of the selected node or edge, or the legend.
+
+The panel's frame and buttons are static (callbacks need their ids present from the start);
+``panel_contents`` fills the body and says which buttons apply to the selection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from collectors.kinds import Health
+from collectors.model import TrafficStats
+from dashboard.components.topology_toolbar import focus_controls
+from dashboard.figures.sparklines import red_sparklines
+from dashboard.figures.topology import HEALTH_COLOURS
+from dashboard.topology.controls import Control, namespace_of_box
+from dashboard.topology.details import CodeRow, FlagRow, Neighbour, element_details
+from dashboard.topology.scene import Scene
+from dashboard.topology.state import TopologyState, to_query
+
+__all__ = ["PanelContents", "panel", "panel_contents"]
+
+_HIDDEN = {"display": "none"}
+_SHOWN: dict[str, str] = {}
+MAX_NEIGHBOURS = 25  # a hub has hundreds of callers; the busiest ones are what people read
+
+
+def panel(contents: PanelContents, state: TopologyState) -> dbc.Card:
+    """The panel's frame, first filled with ``contents``."""
+    body, actions_style, focus_disabled, toggle_text, toggle_style = contents.outputs()
+    return dbc.Card(
+        [
+            dbc.CardHeader(
+                [
+                    html.Span("Details", className="fw-bold"),
+                    html.Button(
+                        id=Control.CLOSE_PANEL,
+                        className="btn-close float-end",
+                        title="Clear the selection",
+                    ),
+                ]
+            ),
+            dbc.CardBody(
+                [
+                    html.Div(body, id="topology-panel-body"),
+                    html.Div(
+                        [
+                            html.Hr(),
+                            *focus_controls(state),
+                            dbc.Button(
+                                "Focus on this node",
+                                id=Control.FOCUS,
+                                size="sm",
+                                disabled=focus_disabled,
+                                className="me-2",
+                            ),
+                            dbc.Button(
+                                "Clear focus",
+                                id=Control.UNFOCUS,
+                                size="sm",
+                                outline=True,
+                                style=_SHOWN if state.focus else _HIDDEN,
+                            ),
+                            dbc.Button(
+                                toggle_text,
+                                id=Control.TOGGLE_NAMESPACE,
+                                size="sm",
+                                outline=True,
+                                className="mt-2 d-block",
+                                style=toggle_style,
+                            ),
+                        ],
+                        id="topology-panel-actions",
+                        style=actions_style,
+                    ),
+                ],
+                className="topology-panel-body",
+            ),
+        ],
+        id="topology-panel",
+    )
+
+
+@dataclass(frozen=True)
+class PanelContents:
+    """What the panel shows for one state."""
+
+    body: list[Any]
+    show_actions: bool
+    can_focus: bool
+    namespace_action: str  # "" when the selection is not a namespace
+
+    def outputs(self) -> tuple[list[Any], dict[str, str], bool, str, dict[str, str]]:
+        """Values for the panel callback's outputs, in order."""
+        return (
+            self.body,
+            _SHOWN if self.show_actions else _HIDDEN,
+            not self.can_focus,
+            self.namespace_action or "Expand namespace",
+            _SHOWN if self.namespace_action else _HIDDEN,
+        )
+
+
+def panel_contents(scene: Scene, *, dark: bool = False) -> PanelContents:
+    """The panel for the scene's selection; the legend when nothing (valid) is selected."""
+    state = scene.state
+    window = (scene.window.start, scene.window.end) if scene.window else None
+    details = element_details(scene.snapshot, scene.view, state.selected, window=window)
+    if details is None:
+        legend: list[Any] = [_legend()]
+        if state.selected:
+            legend.insert(0, dbc.Alert("The selected item is not in this view.", color="info"))
+        return PanelContents(legend, bool(state.focus), False, "")
+    namespace = namespace_of_box(details.id)
+    action = ""
+    if namespace is not None:
+        action = (
+            f"Expand {namespace}" if details.id.startswith("nsnode:") else "Collapse to one node"
+        )
+    start, end = window or (scene.snapshot.meta.start, scene.snapshot.meta.end)
+    figure = red_sparklines(details.series, start=start, end=end, dark=dark)
+    body: list[Any] = [
+        html.H5(details.title, className="text-break mb-1", id="topology-panel-title"),
+        html.Div(details.subtitle, className="text-muted small mb-2"),
+        _health_badge(details.health),
+        *(
+            dbc.Badge(words, color="secondary", className="me-1", title=flag)
+            for flag, words in details.flags
+        ),
+        _numbers(details.stats),
+        dcc.Graph(figure=figure, config={"displayModeBar": False}, id="topology-sparklines"),
+        *_neighbours("Callers", details.callers, state),
+        *_neighbours("Callees", details.callees, state),
+        *_codes("Response codes", details.codes),
+        *_codes("gRPC statuses", details.grpc_statuses),
+        *_flags(details.response_flags),
+        *(html.P(note, className="small text-muted mb-1") for note in details.notes),
+    ]
+    return PanelContents(body, True, details.element == "node", action)
+
+
+def _health_badge(health: Health) -> dbc.Badge:
+    return dbc.Badge(
+        health.value.replace("_", " "),
+        style={"backgroundColor": HEALTH_COLOURS[health]},
+        className="me-1",
+        id="topology-panel-health",
+    )
+
+
+def _numbers(stats: TrafficStats | None) -> html.Div:
+    if stats is None:
+        return html.Div("No traffic in the window.", className="small text-muted my-2")
+    cells = [
+        ("requests/s", f"{stats.request_rate:.2f}"),
+        ("errors", f"{100 * stats.error_ratio:.1f}%"),
+        ("p95", "n/a" if stats.p95_ms is None else f"{stats.p95_ms:.0f} ms"),
+    ]
+    if stats.throughput > 0:
+        cells.append(("bytes/s", f"{stats.throughput:,.0f}"))
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Div(value, className="fw-bold"),
+                    html.Div(name, className="small text-muted"),
+                ],
+                className="me-3",
+            )
+            for name, value in cells
+        ],
+        className="d-flex my-2",
+    )
+
+
+def _link(state: TopologyState, element_id: str) -> str:
+    return "?" + urlencode(to_query(state.with_changes(selected=element_id)))
+
+
+def _neighbours(title: str, rows: Sequence[Neighbour], state: TopologyState) -> list[Any]:
+    if not rows:
+        return []
+    items = [
+        html.Li(
+            [
+                dcc.Link(row.label, href=_link(state, row.id)),
+                html.Span(
+                    f" {row.protocol} · {row.rps:.2f} rps · {row.error_pct:.1f}% errors",
+                    className="text-muted",
+                ),
+            ],
+            style={"borderLeft": f"3px solid {HEALTH_COLOURS[row.health]}", "paddingLeft": "4px"},
+        )
+        for row in rows[:MAX_NEIGHBOURS]
+    ]
+    more = len(rows) - MAX_NEIGHBOURS
+    if more > 0:
+        items.append(html.Li(f"and {more} more", className="text-muted"))
+    return [
+        html.H6(f"{title} ({len(rows)})", className="mt-3"),
+        html.Ul(items, className="list-unstyled small"),
+    ]
+
+
+def _codes(title: str, rows: Sequence[CodeRow]) -> list[Any]:
+    if not rows:
+        return []
+    return [
+        html.H6(title, className="mt-3"),
+        dbc.Table(
+            html.Tbody(
+                [
+                    html.Tr(
+                        [
+                            html.Td(row.code),
+                            html.Td(f"{row.share:.1%}"),
+                            html.Td(row.meaning, className="text-muted"),
+                        ]
+                    )
+                    for row in rows
+                ]
+            ),
+            size="sm",
+            className="small mb-1",
+        ),
+    ]
+
+
+def _flags(rows: Sequence[FlagRow]) -> list[Any]:
+    if not rows:
+        return []
+    return [
+        html.H6("Envoy response flags", className="mt-3"),
+        html.Ul(
+            [
+                html.Li([html.Code(row.flag), f" {row.share:.1%}: {row.explanation}"])
+                for row in rows
+            ],
+            className="small",
+            id="topology-panel-flags",
+        ),
+    ]
+
+
+def _legend() -> html.Div:
+    swatches = [
+        html.Li([html.Span("●", style={"color": colour}), f" {health.value.replace('_', ' ')}"])
+        for health, colour in HEALTH_COLOURS.items()
+    ]
+    return html.Div(
+        [
+            html.P(
+                "Click a node or an edge for its traffic over the window, its callers and "
+                "callees, and its response codes.",
+                className="small",
+            ),
+            html.H6("Health (border and edge colour)"),
+            html.Ul(swatches, className="list-unstyled small"),
+            html.H6("Shapes"),
+            html.Ul(
+                [
+                    html.Li("rounded box: workload · circle: app · triangle: service"),
+                    html.Li("diamond: unknown caller · pentagon: external service"),
+                    html.Li("hexagon: a collapsed namespace"),
+                ],
+                className="small",
+            ),
+            html.H6("Edges and flags"),
+            html.Ul(
+                [
+                    html.Li("dashed edge: TCP · solid: HTTP or gRPC"),
+                    html.Li("hollow circle at the caller's end: mutual TLS"),
+                    html.Li(
+                        "dashed border: idle (no traffic) · faded with a cross: dead (no pods)"
+                    ),
+                    html.Li("dotted orange outline: pods without the Istio sidecar"),
+                ],
+                className="small",
+            ),
+        ],
+        id="topology-legend",
+    )

@@ -1,0 +1,593 @@
+"""What the topology's side panel says about one clicked node, edge or box (pure data).
+
+:func:`element_details` answers with a :class:`Details`: titles, health and flags in words, the
+traffic of the snapshot's rate window (``meta.rate_window_seconds`` ending at ``meta.end``), the
+callers and callees drawn in the view, response codes, gRPC statuses and Envoy flags explained,
+and a long series frame (``timestamp``, ``metric``, ``value``) for the sparklines.
+
+Series are summed over the element's members: rates per timestamp, ``p95_ms`` as the worst
+value, because quantiles cannot be added. A node uses its members' own series; a member without
+any (a service, a peer outside the mesh) is stood for by the view's calls into it. Node series
+never carry ``throughput``, so that always comes from the calls in. A collapsed namespace shows
+the calls into it from outside, a node nothing called the calls it made, and a box the traffic
+entering it from outside (its stats too).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from collectors.kinds import EdgeKind, Health, NodeFlag, NodeKind
+from collectors.model import Snapshot, TrafficStats
+from collectors.response_flags import explain_flag
+from dashboard.topology.projection import TopologyView, ViewEdge, ViewNode, merge_traffic
+
+__all__ = [
+    "CodeRow",
+    "Details",
+    "FlagRow",
+    "Neighbour",
+    "element_details",
+    "empty_details_series",
+    "grpc_status_name",
+    "http_code_meaning",
+    "summed_series",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbour:
+    """A caller or callee of the selected node, as drawn in the view, and the call's traffic."""
+
+    id: str
+    label: str
+    namespace: str
+    protocol: str
+    rps: float
+    error_pct: float  # 0 without requests (TCP): read it with rps
+    health: Health  # of the call edge
+    throughput: float = 0.0  # bytes per second both ways: the only volume TCP has
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRow:
+    """One HTTP response code or gRPC status: its rate, share of all codes, and meaning."""
+
+    code: str
+    rps: float
+    share: float  # 0..1 of the rows' total
+    meaning: str
+
+
+@dataclass(frozen=True, slots=True)
+class FlagRow:
+    """One Envoy response flag: its rate, share of requests (of connections for TCP), meaning."""
+
+    flag: str
+    rps: float
+    share: float
+    explanation: str
+
+
+# eq=False: a DataFrame field has no truth value, so generated equality would raise.
+@dataclass(frozen=True, slots=True, eq=False)
+class Details:
+    """Everything the side panel shows about one view element."""
+
+    id: str
+    element: Literal["node", "edge", "box"]
+    title: str
+    subtitle: str
+    health: Health
+    flags: tuple[tuple[str, str], ...]  # (flag value, words)
+    stats: TrafficStats | None  # rate window of the snapshot, not ``window``
+    callers: tuple[Neighbour, ...]
+    callees: tuple[Neighbour, ...]
+    codes: tuple[CodeRow, ...]
+    grpc_statuses: tuple[CodeRow, ...]
+    response_flags: tuple[FlagRow, ...]
+    series: pd.DataFrame  # timestamp, metric, value within the window
+    members: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+_FLAG_WORDS: Mapping[str, str] = {
+    NodeFlag.DEAD.value: "no running pods",
+    NodeFlag.NOT_READY.value: "some pods are not ready",
+    NodeFlag.RESTARTING.value: "containers keep restarting",
+    NodeFlag.MISSING_SIDECAR.value: "pods run without the Istio sidecar: no telemetry or mTLS",
+    NodeFlag.IDLE.value: "no traffic in the window",
+    NodeFlag.UNKNOWN.value: "telemetry could not identify this peer",
+    NodeFlag.EXTERNAL.value: "outside the mesh (a ServiceEntry host or passthrough)",
+    NodeFlag.ENTRY_POINT.value: "traffic enters the mesh here (ingress gateway or load generator)",
+    NodeFlag.INBOUND_ONLY_SOURCE.value: "seen only by the callers' proxies",
+}
+
+_GRPC_NAMES = [
+    "OK",
+    "CANCELLED",
+    "UNKNOWN",
+    "INVALID_ARGUMENT",
+    "DEADLINE_EXCEEDED",
+    "NOT_FOUND",
+    "ALREADY_EXISTS",
+    "PERMISSION_DENIED",
+    "RESOURCE_EXHAUSTED",
+    "FAILED_PRECONDITION",
+    "ABORTED",
+    "OUT_OF_RANGE",
+    "UNIMPLEMENTED",
+    "INTERNAL",
+    "UNAVAILABLE",
+    "DATA_LOSS",
+    "UNAUTHENTICATED",
+]
+
+_HTTP_FAMILIES = {
+    1: "informational",
+    2: "success",
+    3: "redirect (not an error)",
+    4: "client error",
+    5: "server error",
+}
+
+_PROTOCOL_WORDS = {"http": "HTTP", "grpc": "gRPC", "tcp": "TCP"}
+_HEALTH_WORDS = {
+    Health.FAILURE: "failing",
+    Health.DEGRADED: "degraded",
+    Health.HEALTHY: "healthy",
+    Health.NO_TRAFFIC: "no traffic",
+}
+_TCP_NOTE = "no latency histogram for TCP, and no response codes: bytes and connections only"
+_WORST_METRIC = "p95_ms"  # the one series metric combined by max instead of sum
+
+
+def _is_number(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+def http_code_meaning(code: str) -> str:
+    """Say what an Istio ``response_code`` means; never raises.
+
+    >>> http_code_meaning("503")
+    'server error: Service Unavailable'
+    >>> http_code_meaning("0")
+    'no response (connection failed or reset)'
+    """
+    text = code.strip()
+    if not _is_number(text) or len(text) > 3:
+        return "not an HTTP status"
+    value = int(text)
+    if value == 0:
+        return "no response (connection failed or reset)"
+    family = _HTTP_FAMILIES.get(value // 100)
+    if family is None:
+        return "not an HTTP status"
+    try:
+        return f"{family}: {HTTPStatus(value).phrase}"
+    except ValueError:
+        return family  # a code outside the standard list, such as fault injection's 555
+
+
+def grpc_status_name(status: str) -> str:
+    """Name a ``grpc_response_status`` as ``"14 UNAVAILABLE"``; never raises."""
+    text = status.strip()
+    if _is_number(text) and len(text) <= 2 and int(text) < len(_GRPC_NAMES):
+        return f"{int(text)} {_GRPC_NAMES[int(text)]}"
+    return f"{text} (not a gRPC status)"
+
+
+def _code_rows(rates: Mapping[str, float], meaning: Callable[[str], str]) -> tuple[CodeRow, ...]:
+    present = sorted(((code, rps) for code, rps in rates.items() if rps > 0), key=_by_rate)
+    total = sum(rps for _, rps in present)
+    return tuple(CodeRow(code, rps, rps / total, meaning(code)) for code, rps in present)
+
+
+def _by_rate(item: tuple[str, float]) -> tuple[float, str]:
+    return -item[1], item[0]
+
+
+def _flag_rows(stats: TrafficStats | None) -> tuple[FlagRow, ...]:
+    if stats is None:
+        return ()
+    base = stats.request_rate if stats.request_rate > 0 else stats.connection_rate
+    present = sorted(((f, rps) for f, rps in stats.response_flags.items() if rps > 0), key=_by_rate)
+    return tuple(
+        FlagRow(flag, rps, rps / base if base > 0 else 0.0, _flag_words(flag))
+        for flag, rps in present
+    )
+
+
+def _flag_words(flag: str) -> str:
+    return explain_flag(flag).removeprefix(f"{flag}: ")
+
+
+def _duration(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 60} min" if seconds % 60 == 0 else f"{seconds} s"
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NS = np.iinfo(np.int64)
+
+
+def _epoch_ns(moment: datetime) -> int:
+    """Nanoseconds since the epoch, clamped to int64 so a year-1 window from a URL still works.
+
+    Naive datetimes are taken as UTC, which every snapshot time is.
+    """
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    nanos = (aware - _EPOCH) // timedelta(microseconds=1) * 1000
+    return max(min(nanos, int(_NS.max)), int(_NS.min))
+
+
+def empty_details_series() -> pd.DataFrame:
+    """A series frame of :class:`Details` with no rows."""
+    return pd.DataFrame(
+        {
+            "timestamp": pd.Series([], dtype="datetime64[ns, UTC]"),
+            "metric": pd.Series([], dtype="str"),
+            "value": pd.Series([], dtype="float64"),
+        }
+    )
+
+
+def summed_series(
+    series: pd.DataFrame,
+    entities: Collection[str],
+    throughput_only: Collection[str],
+    start: datetime,
+    end: datetime,
+) -> pd.DataFrame:
+    """Sum the series of ``entities`` (and only the throughput of ``throughput_only``) per
+    metric and timestamp within ``start..end``; ``p95_ms`` takes the worst value."""
+    if series.empty or not (entities or throughput_only):
+        return empty_details_series()
+    entity, metric = _categorical(series["entity"]), _categorical(series["metric"])
+    # Work on category codes: no string is compared per row of the (large) whole frame.
+    codes = np.asarray(entity.array.codes)
+    full = _codes_of(entity.cat.categories, entities)
+    wanted = np.array([*full, *_codes_of(entity.cat.categories, throughput_only)], np.int64)
+    if not wanted.size:
+        return empty_details_series()
+    rows = np.flatnonzero(np.isin(codes, wanted, kind="table"))
+    names = metric.cat.categories
+    metric_codes = np.asarray(metric.array.codes)[rows]
+    stamps = pd.DatetimeIndex(series["timestamp"].iloc[rows]).as_unit("ns").asi8
+    values = series["value"].to_numpy(np.float64)[rows]
+    bytes_code = names.get_indexer(pd.Index(["throughput"]))[0]
+    keep = (
+        (np.isin(codes[rows], full) | ((metric_codes == bytes_code) & (bytes_code >= 0)))
+        & (stamps >= _epoch_ns(start))
+        & (stamps <= _epoch_ns(end))
+        & (metric_codes >= 0)
+        & ~np.isnan(values)
+    )
+    if not keep.any():
+        return empty_details_series()
+    return _combine(names, metric_codes[keep], stamps[keep], values[keep])
+
+
+def _categorical(column: pd.Series) -> pd.Series:
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column
+    return column.astype("category")  # a hand-made frame; snapshots keep categoricals
+
+
+def _codes_of(categories: pd.Index, ids: Collection[str]) -> list[int]:
+    found = categories.get_indexer(pd.Index(list(ids)))
+    return [int(code) for code in found if code >= 0]
+
+
+def _combine(
+    names: pd.Index,
+    metric_codes: npt.NDArray[np.integer[Any]],
+    stamps: npt.NDArray[np.int64],
+    values: npt.NDArray[np.float64],
+) -> pd.DataFrame:
+    """Sum (``p95_ms``: take the max of) rows sharing a metric and a timestamp.
+
+    Series sit on a step grid, so a timestamp's slot is arithmetic and the sums are one
+    ``bincount``; irregular timestamps fall back to hashing.
+    """
+    first = int(stamps.min())
+    step = int(np.gcd.reduce(stamps - first)) or 1
+    slots = (stamps - first) // step
+    n_slots = int(slots.max()) + 1
+    slot_stamps = first + step * np.arange(n_slots, dtype=np.int64)
+    if n_slots > 4 * len(stamps) + 64:
+        slots, uniques = pd.factorize(stamps)
+        n_slots, slot_stamps = len(uniques), np.asarray(uniques, np.int64)
+    keys = metric_codes.astype(np.int64) * n_slots + slots
+    size = len(names) * n_slots
+    totals = np.bincount(keys, weights=values, minlength=size)
+    worst = names.get_indexer(pd.Index([_WORST_METRIC]))[0]
+    if worst >= 0:
+        highest = np.full(size, -np.inf)
+        picked = metric_codes == worst
+        np.maximum.at(highest, keys[picked], values[picked])
+        block = slice(worst * n_slots, (worst + 1) * n_slots)
+        totals[block] = highest[block]
+    used = np.flatnonzero(np.bincount(keys, minlength=size))
+    return pd.DataFrame(
+        {
+            "timestamp": pd.to_datetime(slot_stamps[used % n_slots], unit="ns", utc=True),
+            "metric": np.asarray(names, dtype=object)[used // n_slots].astype(str),
+            "value": totals[used],
+        }
+    )
+
+
+def _with_series(series: pd.DataFrame, ids: Iterable[str]) -> list[str]:
+    """The ids among ``ids`` that have series of their own."""
+    column = series["entity"]
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        known = set(column.cat.categories.intersection(pd.Index(list(ids))))
+    else:
+        known = set(column[column.isin(list(ids))].unique())
+    return [one for one in ids if one in known]
+
+
+def _neighbour(edge: ViewEdge, other: ViewNode | None, other_id: str) -> Neighbour:
+    traffic = edge.traffic
+    return Neighbour(
+        id=other_id,
+        label=_node_title(other) if other is not None else other_id,
+        namespace=other.namespace if other is not None else "",
+        protocol=str(edge.protocol),
+        rps=traffic.request_rate,
+        error_pct=100.0 * traffic.error_ratio,
+        health=edge.health,
+        throughput=traffic.throughput,
+    )
+
+
+def _busiest_first(neighbours: Iterable[Neighbour]) -> tuple[Neighbour, ...]:
+    return tuple(sorted(neighbours, key=lambda one: (-one.rps, -one.throughput, one.label)))
+
+
+def _node_title(node: ViewNode) -> str:
+    # A versioned app node is labelled with its version alone; the panel needs the app too.
+    if node.kind == "app" and node.version:
+        return f"{node.app} {node.version}"
+    return node.label
+
+
+def _node_subtitle(node: ViewNode) -> str:
+    if node.kind == "namespace":
+        return f"namespace {node.namespace}, collapsed"
+    if node.kind == NodeKind.UNKNOWN:
+        return "a peer telemetry could not identify"
+    kind = "external host" if node.kind == NodeKind.EXTERNAL else node.kind
+    where = "called from" if node.kind == NodeKind.EXTERNAL else "in"
+    return f"{kind} {where} {node.namespace}" if node.namespace else kind
+
+
+def _mtls_words(edge: ViewEdge) -> str:
+    ratio = edge.traffic.mtls_ratio
+    if edge.mtls is None or ratio is None:
+        return "mTLS unknown"
+    if edge.mtls:
+        return "mTLS"
+    return "plain text, no mTLS" if ratio <= 0 else f"partly mTLS ({100.0 * ratio:.0f}%)"
+
+
+def _merged_note(members: tuple[str, ...], noun: str) -> list[str]:
+    if len(members) < 2:
+        return []
+    kinds = {member.partition(":")[0] for member in members}
+    what = f"{kinds.pop()}s" if len(kinds) == 1 and noun == "node" else f"{noun}s"
+    return [f"merges {len(members)} {what}"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """The lookups every element kind needs, built once per call."""
+
+    snapshot: Snapshot
+    view: TopologyView
+    nodes: Mapping[str, ViewNode]
+    start: datetime
+    end: datetime
+    window_note: tuple[str, ...]
+
+    def series(
+        self, entities: Collection[str], throughput_only: Collection[str] = ()
+    ) -> pd.DataFrame:
+        return summed_series(self.snapshot.series, entities, throughput_only, self.start, self.end)
+
+
+def _members_of(edges: Iterable[ViewEdge]) -> set[str]:
+    # A set: in the service graph one call can feed two view edges into the same service.
+    return {member for edge in edges for member in edge.members}
+
+
+def _node_series(
+    ctx: _Context, node: ViewNode, inbound: list[ViewEdge], outbound: list[ViewEdge]
+) -> tuple[pd.DataFrame, list[str]]:
+    """The node's series and, when calls stood in for node series, a note saying so."""
+    calls_in = _members_of(inbound)
+    if node.kind == "namespace":
+        # Node series cannot tell calls from outside the namespace from those within it.
+        return ctx.series(calls_in), ["series: the calls into it from outside"]
+    own = _with_series(ctx.snapshot.series, node.members)
+    if len(own) == len(node.members):
+        return ctx.series(own, calls_in), []
+    if own:
+        graph = ctx.snapshot.graph
+        stand_ins = {
+            edge.id
+            for member in node.members
+            if member not in own and member in graph
+            for _, _, edge in graph.in_edges(member, data="edge")
+            if edge.kind is EdgeKind.CALLS
+        } & calls_in
+        missing = len(node.members) - len(own)
+        note = f"series: calls into the {missing} of its members without series stand in for them"
+        return ctx.series([*own, *stand_ins], calls_in - stand_ins), [note] if stand_ins else []
+    if calls_in:
+        return ctx.series(calls_in), ["series: the calls into it (it has no series of its own)"]
+    calls_out = _members_of(outbound)
+    if calls_out:
+        return ctx.series(calls_out), ["series: the calls it made (nothing called it)"]
+    return empty_details_series(), []
+
+
+def _node_details(ctx: _Context, node: ViewNode) -> Details:
+    inbound = [edge for edge in ctx.view.edges if edge.target == node.id]
+    outbound = [edge for edge in ctx.view.edges if edge.source == node.id]
+    series, series_note = _node_series(ctx, node, inbound, outbound)
+    stats = node.inbound
+    notes = _merged_note(node.members, "node")
+    if node.kind == "namespace":
+        notes.append("collapsed namespace: only calls from outside it count as inbound")
+    if inbound and all(edge.protocol == "tcp" for edge in inbound):
+        notes.append(_TCP_NOTE)
+    if stats is None:
+        notes.append(f"received nothing in the snapshot's last {_window_words(ctx.snapshot)}")
+    flags = tuple((flag, _FLAG_WORDS.get(flag, flag)) for flag in _flag_order(node.flags))
+    return Details(
+        id=node.id,
+        element="node",
+        title=_node_title(node),
+        subtitle=_node_subtitle(node),
+        health=node.health,
+        flags=flags,
+        stats=stats,
+        callers=_busiest_first(_neighbour(e, ctx.nodes.get(e.source), e.source) for e in inbound),
+        callees=_busiest_first(_neighbour(e, ctx.nodes.get(e.target), e.target) for e in outbound),
+        codes=_code_rows(stats.response_codes, http_code_meaning) if stats else (),
+        grpc_statuses=_code_rows(stats.grpc_statuses, grpc_status_name) if stats else (),
+        response_flags=_flag_rows(stats),
+        series=series,
+        members=node.members,
+        notes=(*notes, *series_note, *ctx.window_note),
+    )
+
+
+def _flag_order(flags: Iterable[str]) -> list[str]:
+    # Worst news first: the order of the words table, then anything it does not know.
+    order = list(_FLAG_WORDS)
+    return sorted(
+        flags, key=lambda flag: (order.index(flag) if flag in order else len(order), flag)
+    )
+
+
+def _window_words(snapshot: Snapshot) -> str:
+    return _duration(snapshot.meta.rate_window_seconds)
+
+
+def _edge_details(ctx: _Context, edge: ViewEdge) -> Details:
+    source, target = ctx.nodes.get(edge.source), ctx.nodes.get(edge.target)
+    stats = edge.traffic
+    protocol = _PROTOCOL_WORDS.get(edge.protocol, edge.protocol or "unknown protocol")
+    notes = _merged_note(edge.members, "call edge")
+    if edge.protocol == "tcp":
+        notes.append(_TCP_NOTE)
+    return Details(
+        id=edge.id,
+        element="edge",
+        title=f"{_title_or_id(source, edge.source)} → {_title_or_id(target, edge.target)}",
+        subtitle=f"{protocol} · {_mtls_words(edge)}",
+        health=edge.health,
+        flags=(),
+        stats=stats,
+        callers=(),
+        callees=(),
+        codes=_code_rows(stats.response_codes, http_code_meaning),
+        grpc_statuses=_code_rows(stats.grpc_statuses, grpc_status_name),
+        response_flags=_flag_rows(stats),
+        series=ctx.series(edge.members),
+        members=edge.members,
+        notes=(*notes, *ctx.window_note),
+    )
+
+
+def _title_or_id(node: ViewNode | None, node_id: str) -> str:
+    return _node_title(node) if node is not None else node_id
+
+
+def _box_details(ctx: _Context, box: ViewNode) -> Details:
+    inside = {box.id} | {other.id for other in ctx.view.boxes if other.parent == box.id}
+    children = [node for node in ctx.view.nodes if node.parent in inside]
+    ids = {node.id for node in children}
+    entering = [e for e in ctx.view.edges if e.target in ids and e.source not in ids]
+    counts = Counter(node.health for node in children)
+    health_words = ", ".join(
+        f"{counts[health]} {words}" for health, words in _HEALTH_WORDS.items() if counts[health]
+    )
+    noun = "node" if len(children) == 1 else "nodes"
+    notes = [f"{len(children)} {noun}: {health_words}" if children else "no nodes"]
+    notes.append("stats and series: the traffic entering it from outside")
+    subtitle = "namespace" if box.kind == "namespace" else f"{box.kind} in {box.namespace}"
+    stats = merge_traffic([edge.traffic for edge in entering]) if entering else None
+    return Details(
+        id=box.id,
+        element="box",
+        title=box.label,
+        subtitle=subtitle,
+        health=box.health,
+        flags=(),
+        stats=stats,
+        callers=(),
+        callees=(),
+        codes=_code_rows(stats.response_codes, http_code_meaning) if stats else (),
+        grpc_statuses=_code_rows(stats.grpc_statuses, grpc_status_name) if stats else (),
+        response_flags=_flag_rows(stats),
+        series=ctx.series(_members_of(entering)),
+        members=box.members,
+        notes=(*notes, *ctx.window_note),
+    )
+
+
+def element_details(
+    snapshot: Snapshot,
+    view: TopologyView,
+    element_id: str,
+    *,
+    window: tuple[datetime, datetime] | None = None,
+) -> Details | None:
+    """Details of the view node, edge or box ``element_id``; None when the view has no such id.
+
+    ``window`` bounds the series (default: the snapshot's whole window); naive datetimes are
+    taken as UTC. Stats, codes and flags always cover the snapshot's rate window, and a note
+    says so when ``window`` is another one. Ids come from URLs, so any value is answered
+    without raising.
+
+    A click on a node in the page's callback reads, for example,
+    ``details = element_details(snapshot, view, tapped["id"], window=(start, end))``, then
+    ``red_sparklines(details.series, start=start, end=end)`` draws its series.
+    """
+    if not isinstance(element_id, str) or not element_id:
+        return None
+    meta = snapshot.meta
+    start, end = window if window is not None else (meta.start, meta.end)
+    rate_start = meta.end - timedelta(seconds=meta.rate_window_seconds)
+    window_note: tuple[str, ...] = ()
+    if window is not None and (start, end) != (rate_start, meta.end):
+        window_note = (
+            f"rates, response codes and flags cover the snapshot's last "
+            f"{_window_words(snapshot)}, not the chosen window",
+        )
+    nodes = {node.id: node for node in view.nodes}
+    ctx = _Context(snapshot, view, nodes, start, end, window_note)
+    node = nodes.get(element_id)
+    if node is not None:
+        return _node_details(ctx, node)
+    for edge in view.edges:
+        if edge.id == element_id:
+            return _edge_details(ctx, edge)
+    for box in view.boxes:
+        if box.id == element_id:
+            return _box_details(ctx, box)
+    return None
