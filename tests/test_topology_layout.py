@@ -203,3 +203,29 @@ def test_dragged_positions_win_and_unknown_ids_are_ignored() -> None:
     moved = apply_overrides(positions, {"b": (10.0, 20.0), "gone": (5.0, 5.0)})
     assert moved == {"a": (0.0, 0.0), "b": (10.0, 20.0)}
     assert positions["b"] == (160.0, 0.0)
+
+
+def test_many_namespace_lanes_fill_a_screen_shaped_picture() -> None:
+    # Twelve namespaces of a caller and five callees each: one stack would be a thin strip.
+    nodes, edges, groups = [], [], {}
+    for n in range(12):
+        caller = f"ns{n:02d}/web"
+        nodes.append(caller)
+        groups[caller] = f"ns{n:02d}"
+        for k in range(5):
+            callee = f"ns{n:02d}/svc{k}"
+            nodes.append(callee)
+            groups[callee] = f"ns{n:02d}"
+            edges.append((caller, callee))
+
+    positions = compute_layout(nodes, edges, groups=groups)
+
+    xs = [x for x, _ in positions.values()]
+    ys = [y for _, y in positions.values()]
+    width, height = max(xs) - min(xs), max(ys) - min(ys)
+    assert 0.5 < width / height < 4  # a single stack would be 160 wide and over 4,000 tall
+    # Each namespace still reads left to right: its caller left of all its callees.
+    for n in range(12):
+        web = positions[f"ns{n:02d}/web"]
+        assert all(web[0] < positions[f"ns{n:02d}/svc{k}"][0] for k in range(5))
+    assert len(set(positions.values())) == len(nodes)  # no two nodes on one spot

@@ -20,7 +20,7 @@ from dashboard.components.topology_toolbar import focus_controls
 from dashboard.figures.sparklines import red_sparklines
 from dashboard.figures.topology import HEALTH_COLOURS
 from dashboard.topology.controls import Control, namespace_of_box
-from dashboard.topology.details import CodeRow, FlagRow, Neighbour, element_details
+from dashboard.topology.details import CodeRow, Details, FlagRow, Neighbour, element_details
 from dashboard.topology.scene import Scene
 from dashboard.topology.state import TopologyState, to_query
 
@@ -65,6 +65,7 @@ def panel(contents: PanelContents, state: TopologyState) -> dbc.Card:
                                 id=Control.UNFOCUS,
                                 size="sm",
                                 outline=True,
+                                color="secondary",
                                 style=_SHOWN if state.focus else _HIDDEN,
                             ),
                             dbc.Button(
@@ -72,6 +73,7 @@ def panel(contents: PanelContents, state: TopologyState) -> dbc.Card:
                                 id=Control.TOGGLE_NAMESPACE,
                                 size="sm",
                                 outline=True,
+                                color="secondary",
                                 className="mt-2 d-block",
                                 style=toggle_style,
                             ),
@@ -107,11 +109,20 @@ class PanelContents:
         )
 
 
-def panel_contents(scene: Scene, *, dark: bool = False) -> PanelContents:
-    """The panel for the scene's selection; the legend when nothing (valid) is selected."""
+def panel_contents(
+    scene: Scene, *, rate_window: Scene | None = None, dark: bool = False
+) -> PanelContents:
+    """The panel for the scene's selection; the legend when nothing (valid) is selected.
+
+    A scene over a chosen time window has no response codes or flags (they are not recorded
+    per step); ``rate_window``, the same view over the snapshot's own rates, supplies them.
+    """
     state = scene.state
     window = (scene.window.start, scene.window.end) if scene.window else None
     details = element_details(scene.snapshot, scene.view, state.selected, window=window)
+    breakdown = details
+    if details is not None and rate_window is not None:
+        breakdown = element_details(rate_window.snapshot, rate_window.view, state.selected)
     if details is None:
         legend: list[Any] = [_legend()]
         if state.selected:
@@ -137,18 +148,36 @@ def panel_contents(scene: Scene, *, dark: bool = False) -> PanelContents:
         dcc.Graph(figure=figure, config={"displayModeBar": False}, id="topology-sparklines"),
         *_neighbours("Callers", details.callers, state),
         *_neighbours("Callees", details.callees, state),
-        *_codes("Response codes", details.codes),
-        *_codes("gRPC statuses", details.grpc_statuses),
-        *_flags(details.response_flags),
+        *_breakdown(breakdown, rate_window),
         *(html.P(note, className="small text-muted mb-1") for note in details.notes),
     ]
     return PanelContents(body, True, details.element == "node", action)
 
 
+def _breakdown(details: Details | None, rate_window: Scene | None) -> list[Any]:
+    if details is None:
+        return []
+    parts = [
+        *_codes("Response codes", details.codes),
+        *_codes("gRPC statuses", details.grpc_statuses),
+        *_flags(details.response_flags),
+    ]
+    if parts and rate_window is not None:
+        minutes = rate_window.snapshot.meta.rate_window_seconds // 60
+        parts.append(
+            html.P(
+                f"Codes and flags are those of the snapshot's last {minutes} min: they are not "
+                "recorded per step, so they cannot follow the chosen window.",
+                className="small text-muted",
+            )
+        )
+    return parts
+
+
 def _health_badge(health: Health) -> dbc.Badge:
     return dbc.Badge(
         health.value.replace("_", " "),
-        style={"backgroundColor": HEALTH_COLOURS[health]},
+        color=HEALTH_COLOURS[health],
         className="me-1",
         id="topology-panel-health",
     )

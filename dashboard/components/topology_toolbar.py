@@ -32,6 +32,10 @@ def _options(labels: dict[str, str]) -> list[dict[str, str]]:
     return [{"label": label, "value": value} for value, label in labels.items()]
 
 
+def _button(label: str, button_id: str) -> dbc.Button:
+    return dbc.Button(label, id=button_id, size="sm", outline=True, color="secondary")
+
+
 def _labelled(label: str, control: object, width: int) -> dbc.Col:
     return dbc.Col([dbc.Label(label, className="small text-muted mb-0"), control], md=width)
 
@@ -123,9 +127,9 @@ def toolbar(
                     dbc.Label("Export", className="small text-muted mb-0 d-block"),
                     dbc.ButtonGroup(
                         [
-                            dbc.Button("PNG", id="topology-export-png", size="sm", outline=True),
-                            dbc.Button("SVG", id="topology-export-svg", size="sm", outline=True),
-                            dbc.Button("JSON", id="topology-export-json", size="sm", outline=True),
+                            _button("PNG", "topology-export-png"),
+                            _button("SVG", "topology-export-svg"),
+                            _button("JSON", "topology-export-json"),
                         ]
                     ),
                 ],
@@ -158,12 +162,8 @@ def toolbar(
                     dbc.Label("Namespaces as one node", className="small text-muted mb-0 d-block"),
                     dbc.ButtonGroup(
                         [
-                            dbc.Button(
-                                "Collapse all", id=Control.COLLAPSE_ALL, size="sm", outline=True
-                            ),
-                            dbc.Button(
-                                "Expand all", id=Control.EXPAND_ALL, size="sm", outline=True
-                            ),
+                            _button("Collapse all", Control.COLLAPSE_ALL),
+                            _button("Expand all", Control.EXPAND_ALL),
                         ]
                     ),
                     dbc.Button(

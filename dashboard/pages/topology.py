@@ -17,7 +17,7 @@ import dash_cytoscape as cyto
 from dash import ClientsideFunction, Input, Output, State, ctx, dcc, html
 
 from dashboard.app import current_engine, current_snapshot
-from dashboard.components.topology_panel import panel, panel_contents
+from dashboard.components.topology_panel import PanelContents, panel, panel_contents
 from dashboard.components.topology_toolbar import toolbar
 from dashboard.figures.topology import topology_stylesheet
 from dashboard.topology.controls import Control, apply_control
@@ -78,7 +78,7 @@ def layout(**query: Any) -> html.Div:
                         ],
                         lg=9,
                     ),
-                    dbc.Col(panel(panel_contents(scene), state), lg=3),
+                    dbc.Col(panel(_panel_contents(scene), state), lg=3),
                 ],
                 className="g-2",
             ),
@@ -88,6 +88,13 @@ def layout(**query: Any) -> html.Div:
 
 def _scene(state: TopologyState) -> Scene:
     return current_engine().scene(current_snapshot(), state)
+
+
+def _panel_contents(scene: Scene, *, dark: bool = False) -> PanelContents:
+    rate_window = None
+    if scene.window is not None:
+        rate_window = _scene(scene.state.with_changes(window="", end=""))
+    return panel_contents(scene, rate_window=rate_window, dark=dark)
 
 
 def _rendered(scene: Scene) -> dict[str, Any]:
@@ -211,7 +218,7 @@ def render(query: dict[str, str], rendered: dict[str, Any] | None) -> tuple[Any,
 def show_details(query: dict[str, str], dark: bool | None) -> tuple[Any, ...]:
     """Fill the side panel for the selected node or edge."""
     state, _ = parse_state(query or {})
-    return panel_contents(_scene(state), dark=bool(dark)).outputs()
+    return _panel_contents(_scene(state), dark=bool(dark)).outputs()
 
 
 @dash.callback(Output(GRAPH, "stylesheet"), Input("shell-theme", "value"))

@@ -211,12 +211,6 @@ def _flag_words(flag: str) -> str:
     return explain_flag(flag).removeprefix(f"{flag}: ")
 
 
-def _duration(seconds: int) -> str:
-    if seconds % 3600 == 0:
-        return f"{seconds // 3600} h"
-    return f"{seconds // 60} min" if seconds % 60 == 0 else f"{seconds} s"
-
-
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NS = np.iinfo(np.int64)
 
@@ -399,7 +393,6 @@ class _Context:
     nodes: Mapping[str, ViewNode]
     start: datetime
     end: datetime
-    window_note: tuple[str, ...]
 
     def series(
         self, entities: Collection[str], throughput_only: Collection[str] = ()
@@ -454,7 +447,7 @@ def _node_details(ctx: _Context, node: ViewNode) -> Details:
     if inbound and all(edge.protocol == "tcp" for edge in inbound):
         notes.append(_TCP_NOTE)
     if stats is None:
-        notes.append(f"received nothing in the snapshot's last {_window_words(ctx.snapshot)}")
+        notes.append("received no traffic in the window")
     flags = tuple((flag, _FLAG_WORDS.get(flag, flag)) for flag in _flag_order(node.flags))
     return Details(
         id=node.id,
@@ -471,7 +464,7 @@ def _node_details(ctx: _Context, node: ViewNode) -> Details:
         response_flags=_flag_rows(stats),
         series=series,
         members=node.members,
-        notes=(*notes, *series_note, *ctx.window_note),
+        notes=(*notes, *series_note),
     )
 
 
@@ -481,10 +474,6 @@ def _flag_order(flags: Iterable[str]) -> list[str]:
     return sorted(
         flags, key=lambda flag: (order.index(flag) if flag in order else len(order), flag)
     )
-
-
-def _window_words(snapshot: Snapshot) -> str:
-    return _duration(snapshot.meta.rate_window_seconds)
 
 
 def _edge_details(ctx: _Context, edge: ViewEdge) -> Details:
@@ -509,7 +498,7 @@ def _edge_details(ctx: _Context, edge: ViewEdge) -> Details:
         response_flags=_flag_rows(stats),
         series=ctx.series(edge.members),
         members=edge.members,
-        notes=(*notes, *ctx.window_note),
+        notes=tuple(notes),
     )
 
 
@@ -546,7 +535,7 @@ def _box_details(ctx: _Context, box: ViewNode) -> Details:
         response_flags=_flag_rows(stats),
         series=ctx.series(_members_of(entering)),
         members=box.members,
-        notes=(*notes, *ctx.window_note),
+        notes=tuple(notes),
     )
 
 
@@ -560,9 +549,9 @@ def element_details(
     """Details of the view node, edge or box ``element_id``; None when the view has no such id.
 
     ``window`` bounds the series (default: the snapshot's whole window); naive datetimes are
-    taken as UTC. Stats, codes and flags always cover the snapshot's rate window, and a note
-    says so when ``window`` is another one. Ids come from URLs, so any value is answered
-    without raising.
+    taken as UTC. Stats, codes and flags are the view's own: those of the snapshot's rate window,
+    or of a chosen window when the view was projected from ``traffic_in_window``'s copy (which
+    has no codes or flags). Ids come from URLs, so any value is answered without raising.
 
     A click on a node in the page's callback reads, for example,
     ``details = element_details(snapshot, view, tapped["id"], window=(start, end))``, then
@@ -572,15 +561,8 @@ def element_details(
         return None
     meta = snapshot.meta
     start, end = window if window is not None else (meta.start, meta.end)
-    rate_start = meta.end - timedelta(seconds=meta.rate_window_seconds)
-    window_note: tuple[str, ...] = ()
-    if window is not None and (start, end) != (rate_start, meta.end):
-        window_note = (
-            f"rates, response codes and flags cover the snapshot's last "
-            f"{_window_words(snapshot)}, not the chosen window",
-        )
     nodes = {node.id: node for node in view.nodes}
-    ctx = _Context(snapshot, view, nodes, start, end, window_note)
+    ctx = _Context(snapshot, view, nodes, start, end)
     node = nodes.get(element_id)
     if node is not None:
         return _node_details(ctx, node)

@@ -12,7 +12,8 @@ Groups (node -> namespace) are honoured by giving each group its own region rath
 weighting intra-group edges: weights only pull members together on average, while the namespace
 view needs a promise that a namespace's box holds no one else. Layered layouts use horizontal
 lanes (one per group, sharing the caller-to-callee columns so cross-namespace calls still flow
-left to right); force layouts lay out each group alone and pack the boxes.
+left to right), stacked in as many side-by-side stacks as fill a screen-shaped picture; force
+layouts lay out each group alone and pack the boxes.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ FORCE_EDGE = 100.0  # px a typical force-layout edge is scaled to
 FORCE_CELL = 60.0  # px lattice force layouts snap to; also their minimum node distance
 FORCE_EXACT_LIMIT = 400  # nodes; above this FR uses its faster grid approximation
 BOX_MARGIN = 160.0  # px between packed components, groups and lanes
+SCREEN_ASPECT = 1.6  # width / height the layered lanes are arranged to fill
 SUGIYAMA_ROUNDS = 50  # crossing-reduction rounds; igraph's 100 doubles the time for little gain
 
 # igraph draws from one process-wide generator; the lock keeps a seeded run reproducible
@@ -139,20 +141,51 @@ def _layered_lanes(
     nodes: list[str], links: list[tuple[str, str]], membership: Mapping[str, str]
 ) -> Positions:
     placed = dict(zip(nodes, _sugiyama(nodes, links), strict=True))
-    positions: Positions = {}
-    lane_top = 0.0
+    lanes: list[tuple[Positions, float]] = []
     for name in sorted(set(membership.values())):
         columns: dict[int, list[str]] = defaultdict(list)
         for node in nodes:
             if membership[node] == name:
                 columns[placed[node][0]].append(node)
+        lane: Positions = {}
         for layer, members in columns.items():
             members.sort(key=lambda node: (placed[node][1], node))
             for row, node in enumerate(members):
-                positions[node] = (layer * LAYER_GAP, lane_top + row * ROW_GAP)
+                lane[node] = (layer * LAYER_GAP, row * ROW_GAP)
         tallest = max(len(members) for members in columns.values())
-        lane_top += (tallest - 1) * ROW_GAP + BOX_MARGIN
+        lanes.append((lane, (tallest - 1) * ROW_GAP + BOX_MARGIN))
+    width = (max(layer for layer, _ in placed.values()) + 1) * LAYER_GAP
+    return _stack_lanes(lanes, width)
+
+
+def _stack_lanes(lanes: list[tuple[Positions, float]], width: float) -> Positions:
+    """Stack lanes top to bottom, in as many side-by-side stacks as make the picture about as
+    wide as a screen (``SCREEN_ASPECT``), so a mesh of many namespaces is not a thin strip."""
+    total = sum(height for _, height in lanes)
+    stacks = 1
+    while stacks < len(lanes):
+        wider = stacks + 1
+        # Compare how far each choice is from the screen's shape, as a ratio either way.
+        now = _aspect_miss(stacks * (width + BOX_MARGIN), total / stacks)
+        if _aspect_miss(wider * (width + BOX_MARGIN), total / wider) >= now:
+            break
+        stacks = wider
+    limit = total / stacks
+    positions: Positions = {}
+    stack = 0
+    top = 0.0
+    for lane, height in lanes:
+        if top > 0 and top + height / 2 > limit and stack < stacks - 1:
+            stack, top = stack + 1, 0.0
+        for node, (x, y) in lane.items():
+            positions[node] = (x + stack * (width + BOX_MARGIN), y + top)
+        top += height
     return positions
+
+
+def _aspect_miss(width: float, height: float) -> float:
+    ratio = width / max(height, 1.0) / SCREEN_ASPECT
+    return max(ratio, 1 / ratio)
 
 
 def _force(nodes: list[str], links: list[tuple[str, str]], seed: int) -> Positions:
