@@ -17,7 +17,8 @@
     const positions = {};
     (elements || []).forEach(function (element) {
       if (element.position && element.data) {
-        positions[element.data.id] = element.position;
+        // A copy: Cytoscape moves the objects it was given when nodes move.
+        positions[element.data.id] = {x: element.position.x, y: element.position.y};
       }
     });
     return positions;
@@ -65,16 +66,23 @@
         return theme;
       },
 
-      /* After new elements are drawn: put back nodes this session dragged in this layout, and
-       * remember drags from now on. Positions live in a session-scoped dcc.Store. */
-      trackPositions: function (elements, rendered, graphId) {
+      /* After new elements are drawn, or when the session's stored positions arrive: put back
+       * nodes this session dragged in this layout, and remember drags from now on. Positions live
+       * in a session-scoped dcc.Store, so they survive a refresh but not the tab. */
+      trackPositions: function (elements, stored, rendered, graphId) {
+        window.meshlensPositions = stored || window.meshlensPositions || {};
         const layoutKey = rendered && rendered.layout_key;
         setTimeout(function () {
           const cy = cyOf(graphId);
           if (!cy || !layoutKey) { return; }
+          if (cy.scratch("_meshlensLayoutKey") !== layoutKey) {
+            // Fresh from the server: these are the positions "Reset positions" returns to.
+            // (dash-cytoscape writes drags back into `elements`, so they cannot be read later.)
+            cy.scratch("_meshlensServed", positionsIn(elements));
+          }
           cy.scratch("_meshlensLayoutKey", layoutKey);
-          const stored = (window.meshlensPositions || {})[layoutKey];
-          if (stored) { moveNodes(cy, stored); }
+          const mine = window.meshlensPositions[layoutKey];
+          if (mine) { moveNodes(cy, mine); }
           if (!cy.scratch("_meshlensTracking")) {
             cy.scratch("_meshlensTracking", true);
             cy.on("dragfree", "node", function (event) {
@@ -97,17 +105,11 @@
         return window.dash_clientside.no_update;
       },
 
-      /* The session store arrives from sessionStorage: keep a copy the drag handler can update. */
-      loadPositions: function (stored) {
-        window.meshlensPositions = stored || {};
-        return window.dash_clientside.no_update;
-      },
-
-      resetPositions: function (clicks, elements, rendered, graphId) {
+      resetPositions: function (clicks, rendered, graphId) {
         const layoutKey = rendered && rendered.layout_key;
         const cy = cyOf(graphId);
         if (!clicks || !cy || !layoutKey) { return window.dash_clientside.no_update; }
-        moveNodes(cy, positionsIn(elements));
+        moveNodes(cy, cy.scratch("_meshlensServed") || {});
         cy.fit(undefined, 30);
         const all = Object.assign({}, window.meshlensPositions || {});
         delete all[layoutKey];

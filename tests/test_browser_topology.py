@@ -129,3 +129,33 @@ def test_graph_type_find_hide_and_click_then_the_shared_link_opens_the_same_view
     assert topology.find_element("#topology-panel-title").text == "ratings"
     assert "App graph" in topology.find_element("#topology-graph-type").text
     assert topology.get_logs() == []
+
+
+def test_dragged_nodes_stay_put_after_a_refresh_until_reset(topology: Any) -> None:
+    _wait_for_graph(topology, "cy.scratch('_meshlensTracking')")  # drags are being recorded
+    where = f"const p = {CY}.getElementById(arguments[0]).position(); return [p.x, p.y];"
+    served = topology.driver.execute_script(where, RATINGS)
+    topology.driver.execute_script(f"{CY}.center({CY}.getElementById(arguments[0]));", RATINGS)
+    canvas = topology.find_element("#topology-graph")
+    ActionChains(topology.driver).move_to_element(canvas).click_and_hold().move_by_offset(
+        40, 30
+    ).move_by_offset(40, 30).release().perform()
+    dragged = topology.driver.execute_script(where, RATINGS)
+    assert dragged[0] > served[0] + 10 and dragged[1] > served[1] + 10
+
+    topology.driver.refresh()
+    _wait_for_graph(topology, "cy.nodes().length > 30")
+    _wait_for_graph(
+        topology,
+        f"Math.abs(cy.getElementById('{RATINGS}').position().x - {dragged[0]}) < 0.5",
+    )
+    others = topology.driver.execute_script(
+        f"return {CY}.getElementById('workload:Kubernetes/bookinfo/reviews-v2').position().x;"
+    )
+    assert others is not None  # the rest of the graph is drawn as before
+
+    topology.find_element("#topology-reset-positions").click()
+    _wait_for_graph(
+        topology, f"Math.abs(cy.getElementById('{RATINGS}').position().x - {served[0]}) < 0.5"
+    )
+    assert topology.get_logs() == []

@@ -11,7 +11,6 @@ from dashboard.topology.layout import (
     LAYER_GAP,
     Algorithm,
     Positions,
-    apply_overrides,
     compute_layout,
 )
 from dashboard.topology.layout_cache import LayoutCache
@@ -196,13 +195,6 @@ def test_a_mostly_different_graph_gets_a_fresh_layout() -> None:
     nodes = [renamed[n] for n in other_nodes]
     edges = [(renamed[s], renamed[t]) for s, t in other_edges]
     assert cache.positions(nodes, edges) == compute_layout(nodes, edges)
-
-
-def test_dragged_positions_win_and_unknown_ids_are_ignored() -> None:
-    positions = {"a": (0.0, 0.0), "b": (160.0, 0.0)}
-    moved = apply_overrides(positions, {"b": (10.0, 20.0), "gone": (5.0, 5.0)})
-    assert moved == {"a": (0.0, 0.0), "b": (10.0, 20.0)}
-    assert positions["b"] == (160.0, 0.0)
 
 
 def test_many_namespace_lanes_fill_a_screen_shaped_picture() -> None:

@@ -49,7 +49,7 @@ def layout(**query: Any) -> html.Div:
             dcc.Store(id="topology-problems", data=problems),
             dcc.Store(id=RENDERED, data=_rendered(scene)),
             dcc.Store(id=POSITIONS, storage_type="session"),
-            *(dcc.Store(id=f"topology-{sink}-sink") for sink in ("url", "positions", "track")),
+            *(dcc.Store(id=f"topology-{sink}-sink") for sink in ("url", "track")),
             dcc.Store(id="topology-graph-id", data=GRAPH),
             dcc.Download(id="topology-download"),
             toolbar(
@@ -276,14 +276,10 @@ dash.clientside_callback(
     prevent_initial_call=True,
 )
 dash.clientside_callback(
-    ClientsideFunction(namespace="meshlens", function_name="loadPositions"),
-    Output("topology-positions-sink", "data"),
-    Input(POSITIONS, "data"),
-)
-dash.clientside_callback(
     ClientsideFunction(namespace="meshlens", function_name="trackPositions"),
     Output("topology-track-sink", "data"),
     Input(GRAPH, "elements"),
+    Input(POSITIONS, "data"),
     State(RENDERED, "data"),
     State("topology-graph-id", "data"),
 )
@@ -291,7 +287,6 @@ dash.clientside_callback(
     ClientsideFunction(namespace="meshlens", function_name="resetPositions"),
     Output(POSITIONS, "data"),
     Input("topology-reset-positions", "n_clicks"),
-    State(GRAPH, "elements"),
     State(RENDERED, "data"),
     State("topology-graph-id", "data"),
     prevent_initial_call=True,

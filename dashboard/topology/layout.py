@@ -75,15 +75,6 @@ def compute_layout(
     return _pack(boxes)
 
 
-def apply_overrides(positions: Mapping[str, Point], overrides: Mapping[str, Point]) -> Positions:
-    """Return ``positions`` with the user's dragged positions winning; unknown ids are ignored."""
-    merged = dict(positions)
-    for node, point in overrides.items():
-        if node in merged:
-            merged[node] = (float(point[0]), float(point[1]))
-    return merged
-
-
 def _canonical(
     node_ids: Sequence[str], edges: Sequence[tuple[str, str]]
 ) -> tuple[list[str], list[tuple[str, str]]]:

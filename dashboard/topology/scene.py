@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -24,7 +24,7 @@ from collectors.model import Snapshot
 from dashboard.figures.topology import topology_elements
 from dashboard.topology.expressions import Expression, ExpressionError, parse
 from dashboard.topology.filtering import find, focus, hide
-from dashboard.topology.layout import Point, Positions, apply_overrides
+from dashboard.topology.layout import Positions
 from dashboard.topology.layout_cache import LayoutCache
 from dashboard.topology.projection import TopologyView, project, structure_key
 from dashboard.topology.state import ALL_NAMESPACES, TopologyState
@@ -117,14 +117,12 @@ class TopologyEngine:
         self._windows = _Lru(8)
         self._views = _Lru(32)
 
-    def scene(
-        self,
-        snapshot: Snapshot,
-        state: TopologyState,
-        *,
-        overrides: Mapping[str, Point] | None = None,
-    ) -> Scene:
-        """Everything the page draws for ``state``; ``overrides`` are positions users dragged."""
+    def scene(self, snapshot: Snapshot, state: TopologyState) -> Scene:
+        """Everything the page draws for ``state``.
+
+        Positions users drag stay in their browser session (see ``assets/meshlens.js``), so
+        the server's positions are the same for everyone and cache well.
+        """
         notices: list[str] = []
         window, window_problem = parse_window(state.window, state.end, snapshot.meta)
         if window_problem:
@@ -159,7 +157,6 @@ class TopologyEngine:
             groups=_groups(layout_view),
         )
         layout_key = structure_key(layout_view) + state.layout
-        positions = apply_overrides(positions, overrides or {})
         matched = find(drawn, find_expression)
         elements = topology_elements(drawn, positions, edge_label=state.edge_label)
         _mark(elements, matched=matched if find_expression else None, selected=state.selected)
