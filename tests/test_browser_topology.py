@@ -6,6 +6,10 @@ through the container's registration, and click nodes where Cytoscape drew them.
 
 from __future__ import annotations
 
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -36,12 +40,14 @@ def _wait_for_graph(dash_duo: Any, predicate: str, timeout: float = 15) -> None:
         f"if (!c || !c._cyreg) return false; const cy = c._cyreg.cy; return Boolean({predicate});"
     )
     dash_duo.wait_for_element("#topology-graph", timeout=timeout)
-    import time
+    _until(lambda: bool(dash_duo.driver.execute_script(script)), timeout, predicate)
 
+
+def _until(condition: Callable[[], bool], timeout: float, what: str = "condition") -> None:
     deadline = time.monotonic() + timeout
-    while not dash_duo.driver.execute_script(script):
+    while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"graph never satisfied: {predicate}")
+            raise AssertionError(f"never satisfied: {what}")
         time.sleep(0.1)
 
 
@@ -158,4 +164,20 @@ def test_dragged_nodes_stay_put_after_a_refresh_until_reset(topology: Any) -> No
     _wait_for_graph(
         topology, f"Math.abs(cy.getElementById('{RATINGS}').position().x - {served[0]}) < 0.5"
     )
+    assert topology.get_logs() == []
+
+
+def test_exports_download_png_svg_and_the_view_as_json(topology: Any) -> None:
+    _wait_for_graph(topology, "cy.nodes().length > 30")
+    download = Path(topology.download_path)
+    for button in ("png", "svg", "json"):
+        topology.find_element(f"#topology-export-{button}").click()
+        target = download / f"meshlens-topology.{button}"
+        _until(target.exists, timeout=10)
+    svg = (download / "meshlens-topology.svg").read_text()
+    assert svg.startswith("<?xml") or "<svg" in svg[:200]
+    assert (download / "meshlens-topology.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    document = json.loads((download / "meshlens-topology.json").read_text())
+    ids = {element["data"]["id"] for element in document["elements"]}
+    assert RATINGS in ids and document["query"] == {}
     assert topology.get_logs() == []

@@ -306,7 +306,7 @@ def _legend() -> html.Div:
                     html.Li("dashed edge: TCP · solid: HTTP or gRPC"),
                     html.Li("hollow circle at the caller's end: mutual TLS"),
                     html.Li(
-                        "dashed border: idle (no traffic) · faded with a cross: dead (no pods)"
+                        "dashed border: idle (no traffic) · faded, double border: dead (no pods)"
                     ),
                     html.Li("dotted orange outline: pods without the Istio sidecar"),
                 ],

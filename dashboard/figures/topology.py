@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
-from urllib.parse import quote
 
 from collectors.kinds import Health, NodeFlag, NodeKind, Protocol
 from collectors.model import TrafficStats
@@ -185,11 +184,6 @@ def topology_elements(
     return elements
 
 
-_CROSS = quote(
-    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">'
-    '<path d="M1 1L9 9M9 1L1 9" stroke="#c9190b" stroke-width="1.2"/></svg>'
-)
-
 # Shapes follow Kiali: workloads are rounded boxes, apps circles, services triangles.
 _KIND_SHAPES: Mapping[str, str] = {
     NodeKind.WORKLOAD.value: "round-rectangle",
@@ -261,9 +255,10 @@ def topology_stylesheet(*, dark: bool = False) -> list[dict[str, Any]]:
         {
             "selector": "node.flag-dead",
             "style": {
+                # No background image: the SVG export (cytoscape-svg) cannot draw one.
                 "opacity": 0.5,
-                "background-image": f"data:image/svg+xml;utf8,{_CROSS}",
-                "background-fit": "contain",
+                "border-style": "double",
+                "border-width": 6,
             },
         },
         {

@@ -30,6 +30,9 @@ from dashboard.topology.state import (
     to_query,
 )
 
+# The bundle with extra layouts also carries cytoscape-svg, which the SVG export needs; no client
+# layout is ever run (positions come from the server).
+cyto.load_extra_layouts()
 dash.register_page(__name__, path="/topology", name="Topology", title="meshlens · Topology")
 
 GRAPH = "topology-graph"
