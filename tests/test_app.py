@@ -17,7 +17,7 @@ def app(demo: Snapshot) -> Dash:
     return create_app(Settings(), demo)
 
 
-def _render(app: Dash, path: str) -> str:
+def _render(app: Dash, path: str, search: str = "") -> str:
     """Ask the page-routing callback for ``path`` the way the browser does."""
     client = app.server.test_client()
     assert client.get("/topology").status_code == 200
@@ -29,7 +29,7 @@ def _render(app: Dash, path: str) -> str:
         ],
         "inputs": [
             {"id": "_pages_location", "property": "pathname", "value": path},
-            {"id": "_pages_location", "property": "search", "value": ""},
+            {"id": "_pages_location", "property": "search", "value": search},
         ],
         "changedPropIds": ["_pages_location.pathname"],
         "state": [],
@@ -60,3 +60,24 @@ def test_overview_lists_every_namespace(app: Dash, demo: Snapshot) -> None:
 def test_unbuilt_pages_say_so(app: Dash) -> None:
     for path in ("/triage", "/gpu", "/lineage"):
         assert "not built yet" in _render(app, path)
+
+
+def test_topology_page_draws_the_view_a_link_describes(app: Dash) -> None:
+    body = _render(app, "/topology", "?graph=app&selected=app:Kubernetes/bookinfo/ratings")
+    assert '"id": "app:Kubernetes/bookinfo/ratings"' in body
+    assert "workload:Kubernetes/bookinfo/reviews-v2" not in body  # merged into the reviews app
+    assert "Callers" in body and "reviews" in body  # the side panel of the selection
+
+
+def test_hostile_topology_links_get_one_line_notices_not_errors(app: Dash) -> None:
+    hostile = (
+        "?graph=%3Cscript%3Ealert(1)%3C/script%3E&hops=99999999999999999999&layout=cola"
+        "&find=((((&hide=" + "x" * 5000 + "&window=9999999999h&end=yesterday&focus=%00"
+        "&selected=../../etc/passwd&collapse=,,,"
+    )
+    body = _render(app, "/topology", hostile)
+    assert "ignored graph" in body and "ignored layout" in body and "ignored hide" in body
+    assert "find: expected a condition after" in body
+    # Quoted back only as the text of an alert (React escapes text), cut to 40 characters.
+    assert "ignored graph '<script>alert(1)</script>': expected one of" in body
+    assert '"id": "workload:Kubernetes/bookinfo/ratings-v1"' in body  # the graph still draws
