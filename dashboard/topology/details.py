@@ -16,19 +16,28 @@ entering it from outside (its stats too).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from http import HTTPStatus
-from typing import Any, Literal
+from datetime import datetime
+from typing import Literal
 
-import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from collectors.kinds import EdgeKind, Health, NodeFlag, NodeKind
 from collectors.model import Snapshot, TrafficStats
-from collectors.response_flags import explain_flag
+from dashboard.topology._details_series import (
+    empty_details_series,
+    summed_series,
+    with_series,
+)
+from dashboard.topology._details_words import (
+    CodeRow,
+    FlagRow,
+    code_rows,
+    flag_rows,
+    grpc_status_name,
+    http_code_meaning,
+)
 from dashboard.topology.projection import TopologyView, ViewEdge, ViewNode, merge_traffic
 
 __all__ = [
@@ -58,27 +67,6 @@ class Neighbour:
     throughput: float = 0.0  # bytes per second both ways: the only volume TCP has
 
 
-@dataclass(frozen=True, slots=True)
-class CodeRow:
-    """One HTTP response code or gRPC status: its rate, share of all codes, and meaning."""
-
-    code: str
-    rps: float
-    share: float  # 0..1 of the rows' total
-    meaning: str
-
-
-@dataclass(frozen=True, slots=True)
-class FlagRow:
-    """One Envoy response flag: its rate, share of requests (of connections for TCP), meaning."""
-
-    flag: str
-    rps: float
-    share: float
-    explanation: str
-
-
-# eq=False: a DataFrame field has no truth value, so generated equality would raise.
 @dataclass(frozen=True, slots=True, eq=False)
 class Details:
     """Everything the side panel shows about one view element."""
@@ -112,34 +100,6 @@ _FLAG_WORDS: Mapping[str, str] = {
     NodeFlag.INBOUND_ONLY_SOURCE.value: "seen only by the callers' proxies",
 }
 
-_GRPC_NAMES = [
-    "OK",
-    "CANCELLED",
-    "UNKNOWN",
-    "INVALID_ARGUMENT",
-    "DEADLINE_EXCEEDED",
-    "NOT_FOUND",
-    "ALREADY_EXISTS",
-    "PERMISSION_DENIED",
-    "RESOURCE_EXHAUSTED",
-    "FAILED_PRECONDITION",
-    "ABORTED",
-    "OUT_OF_RANGE",
-    "UNIMPLEMENTED",
-    "INTERNAL",
-    "UNAVAILABLE",
-    "DATA_LOSS",
-    "UNAUTHENTICATED",
-]
-
-_HTTP_FAMILIES = {
-    1: "informational",
-    2: "success",
-    3: "redirect (not an error)",
-    4: "client error",
-    5: "server error",
-}
-
 _PROTOCOL_WORDS = {"http": "HTTP", "grpc": "gRPC", "tcp": "TCP"}
 _HEALTH_WORDS = {
     Health.FAILURE: "failing",
@@ -148,188 +108,6 @@ _HEALTH_WORDS = {
     Health.NO_TRAFFIC: "no traffic",
 }
 _TCP_NOTE = "no latency histogram for TCP, and no response codes: bytes and connections only"
-_WORST_METRIC = "p95_ms"  # the one series metric combined by max instead of sum
-
-
-def _is_number(text: str) -> bool:
-    return text.isascii() and text.isdigit()
-
-
-def http_code_meaning(code: str) -> str:
-    """Say what an Istio ``response_code`` means; never raises.
-
-    >>> http_code_meaning("503")
-    'server error: Service Unavailable'
-    >>> http_code_meaning("0")
-    'no response (connection failed or reset)'
-    """
-    text = code.strip()
-    if not _is_number(text) or len(text) > 3:
-        return "not an HTTP status"
-    value = int(text)
-    if value == 0:
-        return "no response (connection failed or reset)"
-    family = _HTTP_FAMILIES.get(value // 100)
-    if family is None:
-        return "not an HTTP status"
-    try:
-        return f"{family}: {HTTPStatus(value).phrase}"
-    except ValueError:
-        return family  # a code outside the standard list, such as fault injection's 555
-
-
-def grpc_status_name(status: str) -> str:
-    """Name a ``grpc_response_status`` as ``"14 UNAVAILABLE"``; never raises."""
-    text = status.strip()
-    if _is_number(text) and len(text) <= 2 and int(text) < len(_GRPC_NAMES):
-        return f"{int(text)} {_GRPC_NAMES[int(text)]}"
-    return f"{text} (not a gRPC status)"
-
-
-def _code_rows(rates: Mapping[str, float], meaning: Callable[[str], str]) -> tuple[CodeRow, ...]:
-    present = sorted(((code, rps) for code, rps in rates.items() if rps > 0), key=_by_rate)
-    total = sum(rps for _, rps in present)
-    return tuple(CodeRow(code, rps, rps / total, meaning(code)) for code, rps in present)
-
-
-def _by_rate(item: tuple[str, float]) -> tuple[float, str]:
-    return -item[1], item[0]
-
-
-def _flag_rows(stats: TrafficStats | None) -> tuple[FlagRow, ...]:
-    if stats is None:
-        return ()
-    base = stats.request_rate if stats.request_rate > 0 else stats.connection_rate
-    present = sorted(((f, rps) for f, rps in stats.response_flags.items() if rps > 0), key=_by_rate)
-    return tuple(
-        FlagRow(flag, rps, rps / base if base > 0 else 0.0, _flag_words(flag))
-        for flag, rps in present
-    )
-
-
-def _flag_words(flag: str) -> str:
-    return explain_flag(flag).removeprefix(f"{flag}: ")
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_NS = np.iinfo(np.int64)
-
-
-def _epoch_ns(moment: datetime) -> int:
-    """Nanoseconds since the epoch, clamped to int64 so a year-1 window from a URL still works.
-
-    Naive datetimes are taken as UTC, which every snapshot time is.
-    """
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    nanos = (aware - _EPOCH) // timedelta(microseconds=1) * 1000
-    return max(min(nanos, int(_NS.max)), int(_NS.min))
-
-
-def empty_details_series() -> pd.DataFrame:
-    """A series frame of :class:`Details` with no rows."""
-    return pd.DataFrame(
-        {
-            "timestamp": pd.Series([], dtype="datetime64[ns, UTC]"),
-            "metric": pd.Series([], dtype="str"),
-            "value": pd.Series([], dtype="float64"),
-        }
-    )
-
-
-def summed_series(
-    series: pd.DataFrame,
-    entities: Collection[str],
-    throughput_only: Collection[str],
-    start: datetime,
-    end: datetime,
-) -> pd.DataFrame:
-    """Sum the series of ``entities`` (and only the throughput of ``throughput_only``) per
-    metric and timestamp within ``start..end``; ``p95_ms`` takes the worst value."""
-    if series.empty or not (entities or throughput_only):
-        return empty_details_series()
-    entity, metric = _categorical(series["entity"]), _categorical(series["metric"])
-    # Work on category codes: no string is compared per row of the (large) whole frame.
-    codes = np.asarray(entity.array.codes)
-    full = _codes_of(entity.cat.categories, entities)
-    wanted = np.array([*full, *_codes_of(entity.cat.categories, throughput_only)], np.int64)
-    if not wanted.size:
-        return empty_details_series()
-    rows = np.flatnonzero(np.isin(codes, wanted, kind="table"))
-    names = metric.cat.categories
-    metric_codes = np.asarray(metric.array.codes)[rows]
-    stamps = pd.DatetimeIndex(series["timestamp"].iloc[rows]).as_unit("ns").asi8
-    values = series["value"].to_numpy(np.float64)[rows]
-    bytes_code = names.get_indexer(pd.Index(["throughput"]))[0]
-    keep = (
-        (np.isin(codes[rows], full) | ((metric_codes == bytes_code) & (bytes_code >= 0)))
-        & (stamps >= _epoch_ns(start))
-        & (stamps <= _epoch_ns(end))
-        & (metric_codes >= 0)
-        & ~np.isnan(values)
-    )
-    if not keep.any():
-        return empty_details_series()
-    return _combine(names, metric_codes[keep], stamps[keep], values[keep])
-
-
-def _categorical(column: pd.Series) -> pd.Series:
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        return column
-    return column.astype("category")  # a hand-made frame; snapshots keep categoricals
-
-
-def _codes_of(categories: pd.Index, ids: Collection[str]) -> list[int]:
-    found = categories.get_indexer(pd.Index(list(ids)))
-    return [int(code) for code in found if code >= 0]
-
-
-def _combine(
-    names: pd.Index,
-    metric_codes: npt.NDArray[np.integer[Any]],
-    stamps: npt.NDArray[np.int64],
-    values: npt.NDArray[np.float64],
-) -> pd.DataFrame:
-    """Sum (``p95_ms``: take the max of) rows sharing a metric and a timestamp.
-
-    Series sit on a step grid, so a timestamp's slot is arithmetic and the sums are one
-    ``bincount``; irregular timestamps fall back to hashing.
-    """
-    first = int(stamps.min())
-    step = int(np.gcd.reduce(stamps - first)) or 1
-    slots = (stamps - first) // step
-    n_slots = int(slots.max()) + 1
-    slot_stamps = first + step * np.arange(n_slots, dtype=np.int64)
-    if n_slots > 4 * len(stamps) + 64:
-        slots, uniques = pd.factorize(stamps)
-        n_slots, slot_stamps = len(uniques), np.asarray(uniques, np.int64)
-    keys = metric_codes.astype(np.int64) * n_slots + slots
-    size = len(names) * n_slots
-    totals = np.bincount(keys, weights=values, minlength=size)
-    worst = names.get_indexer(pd.Index([_WORST_METRIC]))[0]
-    if worst >= 0:
-        highest = np.full(size, -np.inf)
-        picked = metric_codes == worst
-        np.maximum.at(highest, keys[picked], values[picked])
-        block = slice(worst * n_slots, (worst + 1) * n_slots)
-        totals[block] = highest[block]
-    used = np.flatnonzero(np.bincount(keys, minlength=size))
-    return pd.DataFrame(
-        {
-            "timestamp": pd.to_datetime(slot_stamps[used % n_slots], unit="ns", utc=True),
-            "metric": np.asarray(names, dtype=object)[used // n_slots].astype(str),
-            "value": totals[used],
-        }
-    )
-
-
-def _with_series(series: pd.DataFrame, ids: Iterable[str]) -> list[str]:
-    """The ids among ``ids`` that have series of their own."""
-    column = series["entity"]
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        known = set(column.cat.categories.intersection(pd.Index(list(ids))))
-    else:
-        known = set(column[column.isin(list(ids))].unique())
-    return [one for one in ids if one in known]
 
 
 def _neighbour(edge: ViewEdge, other: ViewNode | None, other_id: str) -> Neighbour:
@@ -413,7 +191,7 @@ def _node_series(
     if node.kind == "namespace":
         # Node series cannot tell calls from outside the namespace from those within it.
         return ctx.series(calls_in), ["series: the calls into it from outside"]
-    own = _with_series(ctx.snapshot.series, node.members)
+    own = with_series(ctx.snapshot.series, node.members)
     if len(own) == len(node.members):
         return ctx.series(own, calls_in), []
     if own:
@@ -459,9 +237,9 @@ def _node_details(ctx: _Context, node: ViewNode) -> Details:
         stats=stats,
         callers=_busiest_first(_neighbour(e, ctx.nodes.get(e.source), e.source) for e in inbound),
         callees=_busiest_first(_neighbour(e, ctx.nodes.get(e.target), e.target) for e in outbound),
-        codes=_code_rows(stats.response_codes, http_code_meaning) if stats else (),
-        grpc_statuses=_code_rows(stats.grpc_statuses, grpc_status_name) if stats else (),
-        response_flags=_flag_rows(stats),
+        codes=code_rows(stats.response_codes, http_code_meaning) if stats else (),
+        grpc_statuses=code_rows(stats.grpc_statuses, grpc_status_name) if stats else (),
+        response_flags=flag_rows(stats),
         series=series,
         members=node.members,
         notes=(*notes, *series_note),
@@ -493,9 +271,9 @@ def _edge_details(ctx: _Context, edge: ViewEdge) -> Details:
         stats=stats,
         callers=(),
         callees=(),
-        codes=_code_rows(stats.response_codes, http_code_meaning),
-        grpc_statuses=_code_rows(stats.grpc_statuses, grpc_status_name),
-        response_flags=_flag_rows(stats),
+        codes=code_rows(stats.response_codes, http_code_meaning),
+        grpc_statuses=code_rows(stats.grpc_statuses, grpc_status_name),
+        response_flags=flag_rows(stats),
         series=ctx.series(edge.members),
         members=edge.members,
         notes=tuple(notes),
@@ -530,9 +308,9 @@ def _box_details(ctx: _Context, box: ViewNode) -> Details:
         stats=stats,
         callers=(),
         callees=(),
-        codes=_code_rows(stats.response_codes, http_code_meaning) if stats else (),
-        grpc_statuses=_code_rows(stats.grpc_statuses, grpc_status_name) if stats else (),
-        response_flags=_flag_rows(stats),
+        codes=code_rows(stats.response_codes, http_code_meaning) if stats else (),
+        grpc_statuses=code_rows(stats.grpc_statuses, grpc_status_name) if stats else (),
+        response_flags=flag_rows(stats),
         series=ctx.series(_members_of(entering)),
         members=box.members,
         notes=tuple(notes),
