@@ -12,12 +12,8 @@ from collectors.health import HealthThresholds
 from collectors.ids import node_id
 from collectors.kinds import EdgeKind, Health, NodeKind, Protocol
 from collectors.model import Edge, Node, Snapshot, SnapshotMeta, TrafficStats
-from dashboard.topology.window import (
-    TimeWindow,
-    parse_window,
-    traffic_in_window,
-    window_choices,
-)
+from dashboard.topology.window import TimeWindow, parse_window, window_choices
+from dashboard.topology.window_traffic import traffic_in_window
 
 
 def at(hour: int, minute: int, second: int = 0, day: int = 24) -> datetime:

@@ -28,7 +28,8 @@ from dashboard.topology.layout import Positions
 from dashboard.topology.layout_cache import LayoutCache
 from dashboard.topology.projection import TopologyView, project, structure_key
 from dashboard.topology.state import ALL_NAMESPACES, TopologyState
-from dashboard.topology.window import TimeWindow, parse_window, traffic_in_window
+from dashboard.topology.window import TimeWindow, parse_window
+from dashboard.topology.window_traffic import traffic_in_window
 
 __all__ = ["AUTO_COLLAPSE_NODES", "Scene", "TopologyEngine", "namespaces_of"]
 
