@@ -8,6 +8,7 @@ nothing is fetched from a CDN (dashboards often run where there is no internet).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -21,6 +22,7 @@ from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
 from collectors.model import Snapshot
 from dashboard.data import SnapshotProvider, load_configured_snapshot
 from dashboard.settings import Settings
+from dashboard.summary import freshness
 from dashboard.topology.scene import TopologyEngine
 from dashboard.topology.window import window_choices
 
@@ -165,14 +167,13 @@ def _source_badge(snapshot: Snapshot) -> html.Span:
         if source.state.value != "ok":
             worst = source.state.value
     colour = {"ok": "success", "partial": "warning", "stale": "warning"}.get(worst, "danger")
-    window = f"{meta.start:%Y-%m-%d %H:%M} to {meta.end:%H:%M} UTC"
     details = "; ".join(f"{s.kind}: {s.name} {s.state.value}" for s in meta.sources)
     return html.Span(
         [
             dbc.Badge(meta.generator, color=colour, className="me-2", id="shell-source-badge"),
-            html.Small(window, className="text-light"),
+            html.Small(freshness(meta, datetime.now(UTC)), className="text-light"),
         ],
-        title=details,
+        title=f"{meta.start:%Y-%m-%d %H:%M} to {meta.end:%H:%M} UTC; {details}",
     )
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 
 from collectors.kinds import EdgeKind, Health, NodeKind
-from collectors.model import Snapshot
+from collectors.model import Snapshot, SnapshotMeta
+from dashboard.topology.window import human_duration
 
 _HEALTH_ORDER = {Health.FAILURE: 0, Health.DEGRADED: 1, Health.HEALTHY: 2, Health.NO_TRAFFIC: 3}
 
@@ -74,3 +76,13 @@ def worst_edges(snapshot: Snapshot, limit: int = 15) -> list[EdgeRow]:
         )
     rows.sort(key=lambda r: (_HEALTH_ORDER[r.health], -r.error_ratio, -r.request_rate))
     return rows[:limit]
+
+
+def freshness(meta: SnapshotMeta, now: datetime) -> str:
+    """How old the snapshot's data is, for the source badge: "data until 12:00 UTC, 8 h ago"."""
+    age = (now - meta.end).total_seconds()
+    if age < 60:
+        when = "just now" if age > -60 else "in the future (check the clocks)"
+    else:
+        when = f"{human_duration(60 * (age // 60))} ago"
+    return f"data until {meta.end:%Y-%m-%d %H:%M} UTC, {when}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from dash import Dash
@@ -10,6 +11,7 @@ from dash import Dash
 from collectors.model import Snapshot
 from dashboard.app import BOOTSTRAP_URL, create_app
 from dashboard.settings import Settings
+from dashboard.summary import freshness
 
 
 @pytest.fixture(scope="module")
@@ -81,3 +83,12 @@ def test_hostile_topology_links_get_one_line_notices_not_errors(app: Dash) -> No
     # Quoted back only as the text of an alert (React escapes text), cut to 40 characters.
     assert "ignored graph '<script>alert(1)</script>': expected one of" in body
     assert '"id": "workload:Kubernetes/bookinfo/ratings-v1"' in body  # the graph still draws
+
+
+def test_the_source_badge_says_how_old_the_data_is(demo: Snapshot) -> None:
+    end = demo.meta.end
+    assert freshness(demo.meta, end + timedelta(hours=8, minutes=5, seconds=20)) == (
+        f"data until {end:%Y-%m-%d} 12:00 UTC, 8 h 5 min ago"
+    )
+    assert freshness(demo.meta, end + timedelta(seconds=30)).endswith("just now")
+    assert "check the clocks" in freshness(demo.meta, end - timedelta(hours=1))
