@@ -57,7 +57,18 @@ def _query(dash_duo: Any) -> dict[str, str]:
 
 
 def _click_node(dash_duo: Any, node_id: str) -> None:
-    """Click the node as a user would: centre the view on it, then click the canvas centre."""
+    """Click the node as a user would: centre the view on it, then click the canvas centre.
+
+    New elements are laid out and fitted after they arrive, so wait until the node stops moving.
+    """
+    where = f"const p = {CY}.getElementById(arguments[0]).renderedPosition(); return [p.x, p.y];"
+    previous = None
+    for _ in range(50):
+        now = dash_duo.driver.execute_script(where, node_id)
+        if now == previous:
+            break
+        previous = now
+        time.sleep(0.2)
     dash_duo.driver.execute_script(f"{CY}.center({CY}.getElementById(arguments[0]));", node_id)
     canvas = dash_duo.find_element("#topology-graph")
     ActionChains(dash_duo.driver).move_to_element(canvas).click().perform()
@@ -180,4 +191,30 @@ def test_exports_download_png_svg_and_the_view_as_json(topology: Any) -> None:
     document = json.loads((download / "meshlens-topology.json").read_text())
     ids = {element["data"]["id"] for element in document["elements"]}
     assert RATINGS in ids and document["query"] == {}
+    assert topology.get_logs() == []
+
+
+def test_collapse_expand_one_namespace_and_focus(topology: Any) -> None:
+    _wait_for_graph(topology, "cy.nodes().length > 30")
+    topology.find_element("#topology-collapse-all").click()
+    bookinfo = "nsnode:Kubernetes/bookinfo"
+    _wait_for_graph(topology, f"cy.getElementById('{bookinfo}').nonempty()")
+    assert not _ids(topology, "node[kind = 'workload']")
+    assert _query(topology)["collapse"]  # the explicit choice is in the link
+
+    _click_node(topology, bookinfo)
+    topology.wait_for_text_to_equal("#topology-toggle-namespace", "Expand bookinfo", timeout=10)
+    topology.find_element("#topology-toggle-namespace").click()
+    _wait_for_graph(topology, f"cy.getElementById('{RATINGS}').nonempty()")
+    assert "nsnode:Kubernetes/boutique" in _ids(topology, "node")  # the others stay collapsed
+
+    reviews = "workload:Kubernetes/bookinfo/reviews-v2"
+    _click_node(topology, reviews)
+    topology.wait_for_text_to_equal("#topology-panel-title", "reviews-v2", timeout=10)
+    topology.find_element("#topology-focus").click()
+    _wait_for_graph(topology, "cy.nodes('[kind = \"workload\"]').length === 3")
+    assert _query(topology)["focus"] == reviews
+    topology.find_element("#topology-unfocus").click()
+    _wait_for_graph(topology, "cy.nodes('[kind = \"workload\"]').length > 3")
+    assert "focus" not in _query(topology)
     assert topology.get_logs() == []

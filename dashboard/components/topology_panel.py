@@ -33,7 +33,9 @@ MAX_NEIGHBOURS = 25  # a hub has hundreds of callers; the busiest ones are what 
 
 def panel(contents: PanelContents, state: TopologyState) -> dbc.Card:
     """The panel's frame, first filled with ``contents``."""
-    body, actions_style, focus_disabled, toggle_text, toggle_style = contents.outputs()
+    body, actions_style, focus_disabled, unfocus_style, toggle_text, toggle_style = (
+        contents.outputs()
+    )
     return dbc.Card(
         [
             dbc.CardHeader(
@@ -48,10 +50,8 @@ def panel(contents: PanelContents, state: TopologyState) -> dbc.Card:
             ),
             dbc.CardBody(
                 [
-                    html.Div(body, id="topology-panel-body"),
                     html.Div(
                         [
-                            html.Hr(),
                             *focus_controls(state),
                             dbc.Button(
                                 "Focus on this node",
@@ -66,7 +66,7 @@ def panel(contents: PanelContents, state: TopologyState) -> dbc.Card:
                                 size="sm",
                                 outline=True,
                                 color="secondary",
-                                style=_SHOWN if state.focus else _HIDDEN,
+                                style=unfocus_style,
                             ),
                             dbc.Button(
                                 toggle_text,
@@ -77,12 +77,13 @@ def panel(contents: PanelContents, state: TopologyState) -> dbc.Card:
                                 className="mt-2 d-block",
                                 style=toggle_style,
                             ),
+                            html.Hr(),
                         ],
                         id="topology-panel-actions",
                         style=actions_style,
                     ),
+                    html.Div(body, id="topology-panel-body"),
                 ],
-                className="topology-panel-body",
             ),
         ],
         id="topology-panel",
@@ -96,14 +97,18 @@ class PanelContents:
     body: list[Any]
     show_actions: bool
     can_focus: bool
+    focused: bool
     namespace_action: str  # "" when the selection is not a namespace
 
-    def outputs(self) -> tuple[list[Any], dict[str, str], bool, str, dict[str, str]]:
+    def outputs(
+        self,
+    ) -> tuple[list[Any], dict[str, str], bool, dict[str, str], str, dict[str, str]]:
         """Values for the panel callback's outputs, in order."""
         return (
             self.body,
             _SHOWN if self.show_actions else _HIDDEN,
             not self.can_focus,
+            _SHOWN if self.focused else _HIDDEN,
             self.namespace_action or "Expand namespace",
             _SHOWN if self.namespace_action else _HIDDEN,
         )
@@ -127,7 +132,7 @@ def panel_contents(
         legend: list[Any] = [_legend()]
         if state.selected:
             legend.insert(0, dbc.Alert("The selected item is not in this view.", color="info"))
-        return PanelContents(legend, bool(state.focus), False, "")
+        return PanelContents(legend, bool(state.focus), False, bool(state.focus), "")
     namespace = namespace_of_box(details.id)
     action = ""
     if namespace is not None:
@@ -151,7 +156,7 @@ def panel_contents(
         *_breakdown(breakdown, rate_window),
         *(html.P(note, className="small text-muted mb-1") for note in details.notes),
     ]
-    return PanelContents(body, True, details.element == "node", action)
+    return PanelContents(body, True, details.element == "node", bool(state.focus), action)
 
 
 def _breakdown(details: Details | None, rate_window: Scene | None) -> list[Any]:

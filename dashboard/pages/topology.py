@@ -127,43 +127,38 @@ def _summary(scene: Scene) -> str:
     )
 
 
+# Everything that changes the view state; the callback reads only the one that fired.
+_STATE_INPUTS = (
+    *((control, "value") for control in (Control.GRAPH_TYPE, Control.NAMESPACES)),
+    *((control, "value") for control in (Control.COLLAPSE, Control.LABELS, Control.LAYOUT)),
+    *((control, "value") for control in (Control.FIND, Control.HIDE, Control.HOPS)),
+    (Control.DIRECTION, "value"),
+    *((button, "n_clicks") for button in (Control.FOCUS, Control.UNFOCUS, Control.EXPAND_ALL)),
+    *((button, "n_clicks") for button in (Control.COLLAPSE_ALL, Control.TOGGLE_NAMESPACE)),
+    (Control.CLOSE_PANEL, "n_clicks"),
+    (GRAPH, "tapNodeData"),
+    (GRAPH, "tapEdgeData"),
+    (Control.WINDOW, "value"),
+)
+_TAPS = {f"{GRAPH}.tapNodeData": Control.TAP_NODE, f"{GRAPH}.tapEdgeData": Control.TAP_EDGE}
+
+
 @dash.callback(
     Output(STATE, "data"),
     Output(Control.COLLAPSE, "value"),
-    Input(Control.GRAPH_TYPE, "value"),
-    Input(Control.NAMESPACES, "value"),
-    Input(Control.COLLAPSE, "value"),
-    Input(Control.LABELS, "value"),
-    Input(Control.LAYOUT, "value"),
-    Input(Control.FIND, "value"),
-    Input(Control.HIDE, "value"),
-    Input(Control.HOPS, "value"),
-    Input(Control.DIRECTION, "value"),
-    Input(Control.FOCUS, "n_clicks"),
-    Input(Control.UNFOCUS, "n_clicks"),
-    Input(Control.EXPAND_ALL, "n_clicks"),
-    Input(Control.COLLAPSE_ALL, "n_clicks"),
-    Input(Control.TOGGLE_NAMESPACE, "n_clicks"),
-    Input(Control.CLOSE_PANEL, "n_clicks"),
-    Input(GRAPH, "tapNodeData"),
-    Input(GRAPH, "tapEdgeData"),
-    Input(Control.WINDOW, "value"),
+    *(Input(component, prop) for component, prop in _STATE_INPUTS),
     State(STATE, "data"),
     State(RENDERED, "data"),
     prevent_initial_call=True,
 )
 def update_state(*values: Any) -> tuple[dict[str, str], Any]:
-    """Apply the control that fired to the state."""
-    *inputs, query, rendered = values
+    """Apply the control that fired (read through ``ctx``) to the state."""
+    query, rendered = values[-2:]
     state, _ = parse_state(query or {})
-    trigger = ctx.triggered_id
-    control = {"tapNodeData": Control.TAP_NODE, "tapEdgeData": Control.TAP_EDGE}.get(
-        ctx.triggered[0]["prop_id"].rpartition(".")[2], trigger
-    )
-    value = ctx.triggered[0]["value"] if ctx.triggered else None
+    fired = ctx.triggered[0]
+    control = _TAPS.get(fired["prop_id"], ctx.triggered_id)
     collapsed_now = (rendered or {}).get("collapsed", [])
-    new = apply_control(state, control, value, collapsed_now=collapsed_now)
-    del inputs  # every input is read through ctx: only the one that fired matters
+    new = apply_control(state, control, fired["value"], collapsed_now=collapsed_now)
     collapse_value: Any = dash.no_update
     if new.collapse != state.collapse and control != Control.COLLAPSE:
         collapse_value = _collapse_value(new)
@@ -212,6 +207,7 @@ def render(query: dict[str, str], rendered: dict[str, Any] | None) -> tuple[Any,
     Output("topology-panel-body", "children"),
     Output("topology-panel-actions", "style"),
     Output(Control.FOCUS, "disabled"),
+    Output(Control.UNFOCUS, "style"),
     Output(Control.TOGGLE_NAMESPACE, "children"),
     Output(Control.TOGGLE_NAMESPACE, "style"),
     Input(STATE, "data"),
