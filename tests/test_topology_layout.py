@@ -9,6 +9,7 @@ import pytest
 
 from dashboard.topology.layout import (
     LAYER_GAP,
+    ROW_GAP,
     Algorithm,
     Positions,
     compute_layout,
@@ -221,3 +222,17 @@ def test_many_namespace_lanes_fill_a_screen_shaped_picture() -> None:
         web = positions[f"ns{n:02d}/web"]
         assert all(web[0] < positions[f"ns{n:02d}/svc{k}"][0] for k in range(5))
     assert len(set(positions.values())) == len(nodes)  # no two nodes on one spot
+
+
+def test_a_tall_column_wraps_into_side_by_side_columns() -> None:
+    # An ingress calling 100 collapsed namespaces: one column would be 8,000 px tall.
+    callees = [f"ns-{i:03d}" for i in range(100)]
+    nodes = ["ingress", *callees]
+    positions = compute_layout(nodes, [("ingress", callee) for callee in callees])
+
+    xs = {positions[callee][0] for callee in callees}
+    ys = [positions[callee][1] for callee in callees]
+    assert len(xs) == 9  # columns of 12 rows (the minimum; sqrt(101) is less): 100 need 9
+    assert max(ys) - min(ys) == 11 * ROW_GAP
+    assert all(positions["ingress"][0] < x for x in xs)
+    assert len(set(positions.values())) == len(nodes)

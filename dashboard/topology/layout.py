@@ -37,6 +37,7 @@ FORCE_EDGE = 100.0  # px a typical force-layout edge is scaled to
 FORCE_CELL = 60.0  # px lattice force layouts snap to; also their minimum node distance
 FORCE_EXACT_LIMIT = 400  # nodes; above this FR uses its faster grid approximation
 BOX_MARGIN = 160.0  # px between packed components, groups and lanes
+WRAP_MIN_ROWS = 12  # columns up to this tall never wrap (at least sqrt(nodes) rows)
 SCREEN_ASPECT = 1.6  # width / height the layered lanes are arranged to fill
 SUGIYAMA_ROUNDS = 50  # crossing-reduction rounds; igraph's 100 doubles the time for little gain
 
@@ -120,32 +121,68 @@ def _sugiyama(nodes: list[str], links: list[tuple[str, str]]) -> list[tuple[int,
     return [(round(y), x) for x, y in coords]
 
 
-def _layered(nodes: list[str], links: list[tuple[str, str]]) -> Positions:
-    placed = _sugiyama(nodes, links)
+def _wrap_limit(count: int) -> int:
+    """Most nodes one column holds before it wraps into several (a star's hundreds of callees)."""
+    return max(WRAP_MIN_ROWS, math.ceil(math.sqrt(count)))
+
+
+def _layer_offsets(widths: Mapping[int, int]) -> dict[int, float]:
+    """x of each layer when layer ``l`` is ``widths[l]`` columns wide."""
+    offsets: dict[int, float] = {}
+    x = 0.0
+    for layer in range(max(widths, default=0) + 1):
+        offsets[layer] = x
+        x += widths.get(layer, 1) * LAYER_GAP
+    return offsets
+
+
+def _column(members: list[str], x: float, limit: int, rank: Mapping[str, float]) -> Positions:
+    """One layer's nodes: by Sugiyama rank, wrapped into side-by-side columns when too tall."""
+    ordered = sorted(members, key=lambda node: (rank[node], node))
+    if len(ordered) <= limit:
+        return {node: (x, row * ROW_GAP) for row, node in enumerate(ordered)}
     return {
-        node: (layer * LAYER_GAP, rank * ROW_GAP)
-        for node, (layer, rank) in zip(nodes, placed, strict=True)
+        node: (x + (i // limit) * LAYER_GAP, (i % limit) * ROW_GAP)
+        for i, node in enumerate(ordered)
     }
+
+
+def _layered(nodes: list[str], links: list[tuple[str, str]]) -> Positions:
+    placed = dict(zip(nodes, _sugiyama(nodes, links), strict=True))
+    rank = {node: where[1] for node, where in placed.items()}
+    columns: dict[int, list[str]] = defaultdict(list)
+    for node, (layer, _) in placed.items():
+        columns[layer].append(node)
+    limit = _wrap_limit(len(nodes))
+    offsets = _layer_offsets({layer: -(-len(m) // limit) for layer, m in columns.items()})
+    positions: Positions = {}
+    for layer, members in columns.items():
+        positions.update(_column(members, offsets[layer], limit, rank))
+    return positions
 
 
 def _layered_lanes(
     nodes: list[str], links: list[tuple[str, str]], membership: Mapping[str, str]
 ) -> Positions:
     placed = dict(zip(nodes, _sugiyama(nodes, links), strict=True))
-    lanes: list[tuple[Positions, float]] = []
-    for name in sorted(set(membership.values())):
-        columns: dict[int, list[str]] = defaultdict(list)
-        for node in nodes:
-            if membership[node] == name:
-                columns[placed[node][0]].append(node)
-        lane: Positions = {}
+    rank = {node: where[1] for node, where in placed.items()}
+    lane_columns: dict[str, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for node in nodes:
+        lane_columns[membership[node]][placed[node][0]].append(node)
+    limit = _wrap_limit(len(nodes))
+    widths: dict[int, int] = {}
+    for columns in lane_columns.values():
         for layer, members in columns.items():
-            members.sort(key=lambda node: (placed[node][1], node))
-            for row, node in enumerate(members):
-                lane[node] = (layer * LAYER_GAP, row * ROW_GAP)
-        tallest = max(len(members) for members in columns.values())
-        lanes.append((lane, (tallest - 1) * ROW_GAP + BOX_MARGIN))
-    width = (max(layer for layer, _ in placed.values()) + 1) * LAYER_GAP
+            widths[layer] = max(widths.get(layer, 1), -(-len(members) // limit))
+    offsets = _layer_offsets(widths)
+    lanes: list[tuple[Positions, float]] = []
+    for name in sorted(lane_columns):
+        lane: Positions = {}
+        for layer, members in lane_columns[name].items():
+            lane.update(_column(members, offsets[layer], limit, rank))
+        tallest = max(y for _, y in lane.values())
+        lanes.append((lane, tallest + BOX_MARGIN))
+    width = offsets[max(offsets)] + widths.get(max(offsets), 1) * LAYER_GAP
     return _stack_lanes(lanes, width)
 
 
