@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -11,10 +13,12 @@ from nbclient import NotebookClient
 from tests_paths import REPO
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+PLOTLY = "application/vnd.plotly.v1+json"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_notebook_runs(path: Path) -> None:
+@functools.cache
+def _executed(path: Path) -> Any:
+    """The notebook at ``path`` after running it in a fresh kernel (once per test session)."""
     notebook = nbformat.read(path, as_version=4)
     NotebookClient(
         notebook,
@@ -22,6 +26,43 @@ def test_notebook_runs(path: Path) -> None:
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
     ).execute()
-    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    return notebook
+
+
+def _outputs(notebook: Any) -> list[Any]:
+    return [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_runs(path: Path) -> None:
+    outputs = _outputs(_executed(path))
     assert not [o for o in outputs if o.output_type == "error"]
     assert any(o.output_type in ("stream", "execute_result") for o in outputs)
+
+
+def test_topology_notebook_is_stored_clean() -> None:
+    stored = nbformat.read(REPO / "notebooks" / "topology.ipynb", as_version=4)
+    code = [cell for cell in stored.cells if cell.cell_type == "code"]
+    assert code and all(not c.outputs and c.execution_count is None for c in code)
+
+
+def test_topology_notebook_draws_figures_tables_and_the_inline_app() -> None:
+    notebook = _executed(REPO / "notebooks" / "topology.ipynb")
+    outputs = _outputs(notebook)
+    figures = [o.data[PLOTLY] for o in outputs if PLOTLY in o.get("data", {})]
+    titles = [figure["layout"]["title"]["text"] for figure in figures]
+    assert [title.split(" · ")[0] for title in titles] == [
+        "workload graph",
+        "app graph",
+        "workload graph",  # focused on reviews-v2
+        "workload graph",  # the bad rollout's window
+    ]
+    assert titles[2].startswith("workload graph · 3 nodes · 2 edges")
+    assert titles[3].endswith("traffic over 07:00\u201307:30 UTC")
+    tables = [o.data["text/plain"] for o in outputs if "text/html" in o.get("data", {})]
+    assert any("reviews-v2 -> ratings-v1" in table and "failure" in table for table in tables)
+    app = notebook.cells[-1].outputs
+    frames = [
+        o.data["text/html"] for o in app if "<iframe" in o.get("data", {}).get("text/html", "")
+    ]
+    assert len(frames) == 1 and 'src="http://127.0.0.1:' in frames[0]

@@ -243,7 +243,12 @@ def _edge_traces(
                 x=group.mid_x,
                 y=group.mid_y,
                 mode="markers+text" if edge_label is not EdgeLabel.NONE else "markers",
-                marker={"symbol": "triangle-up", "size": 10, "color": colour, "angle": group.angles},
+                marker={
+                    "symbol": "triangle-up",
+                    "size": 10,
+                    "color": colour,
+                    "angle": group.angles,
+                },
                 text=group.labels,
                 textposition="top center",
                 textfont={"size": 9, "color": palette.text},
