@@ -74,7 +74,7 @@ def panel(contents: PanelContents, state: TopologyState) -> dbc.Card:
                                 size="sm",
                                 outline=True,
                                 color="secondary",
-                                className="mt-2 d-block",
+                                className="mt-2",
                                 style=toggle_style,
                             ),
                             html.Hr(),
