@@ -49,7 +49,6 @@ def layout(**query: Any) -> html.Div:
         [
             dcc.Store(id=STATE, data=to_query(state)),
             dcc.Store(id="topology-owned-keys", data=list(QUERY_KEYS)),
-            dcc.Store(id="topology-problems", data=problems),
             dcc.Store(id=RENDERED, data=_rendered(scene)),
             dcc.Store(id=POSITIONS, storage_type="session"),
             *(dcc.Store(id=f"topology-{sink}-sink") for sink in ("url", "track")),
@@ -119,7 +118,11 @@ def _notices(scene: Scene, problems: list[str]) -> list[dbc.Alert]:
 
 
 def _summary(scene: Scene) -> str:
-    window = scene.window.label if scene.window else "the snapshot's own rates"
+    window = (
+        f"{scene.window.label} (errors in a chosen window are judged as 5xx)"
+        if scene.window
+        else "the snapshot's own rates"
+    )
     boxes = sum(1 for box in scene.view.boxes if box.kind == "namespace")
     return (
         f"{len(scene.view.nodes)} nodes · {len(scene.view.edges)} edges · "
@@ -211,8 +214,7 @@ def render(query: dict[str, str], rendered: dict[str, Any] | None) -> tuple[Any,
     Output(Control.TOGGLE_NAMESPACE, "children"),
     Output(Control.TOGGLE_NAMESPACE, "style"),
     Input(STATE, "data"),
-    Input("shell-theme", "value"),
-    prevent_initial_call=True,
+    Input("shell-theme", "value"),  # also at load: the theme a browser remembered may be dark
 )
 def show_details(query: dict[str, str], dark: bool | None) -> tuple[Any, ...]:
     """Fill the side panel for the selected node or edge."""
