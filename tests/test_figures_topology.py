@@ -279,3 +279,13 @@ def test_stylesheet_colours_health_like_kiali_and_labels_for_the_theme() -> None
     assert style(light, "node")["color"] != style(dark, "node")["color"]
     assert style(light, "node.workload")["shape"] != style(light, "node.service")["shape"]
     assert style(light, "node.flag-idle")["border-style"] == "dashed"
+
+
+def test_large_graphs_draw_cheap_edges_that_still_point_at_the_callee() -> None:
+    small = topology_stylesheet()
+    large = topology_stylesheet(large=True)
+    assert not any(rule["style"].get("curve-style") == "haystack" for rule in small)
+    haystack = [rule for rule in large if rule["style"].get("curve-style") == "haystack"]
+    assert haystack and haystack[0]["style"]["mid-target-arrow-shape"] == "triangle"
+    # Labels too small to read are not drawn (their measuring dominates big draws).
+    assert all(rule["style"]["min-zoomed-font-size"] == 7 for rule in small[:1])

@@ -134,3 +134,8 @@ def test_time_window_redraws_health_and_a_bad_window_is_named(demo: Snapshot) ->
     assert all(edge.health.value != "failure" for edge in now.view.edges if edge.target == RATINGS)
     bad = engine.scene(demo, TopologyState(window="forever"))
     assert bad.window is None and len(bad.notices) == 1
+
+
+def test_a_namespace_that_does_not_exist_draws_an_empty_graph(demo: Snapshot) -> None:
+    scene = TopologyEngine().scene(demo, TopologyState(namespaces=("no-such-namespace",)))
+    assert scene.elements == [] and scene.positions == {}

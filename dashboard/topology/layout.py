@@ -62,6 +62,8 @@ def compute_layout(
     disconnected components are laid out alone and packed, largest first.
     """
     nodes, links = _canonical(node_ids, edges)
+    if not nodes:
+        return {}  # a link naming no namespace that exists draws an empty graph, not an error
     if not groups:
         return _packed_components(nodes, links, algorithm, seed)
     membership = {node: groups.get(node, "") for node in nodes}
