@@ -11,6 +11,10 @@ Traces are per group (nodes by kind, edges by health and protocol family), never
 edge, with None-separated segment lists, so a 2,000-node view is still a handful of traces.
 Colours are read from :func:`topology_stylesheet`, so the two renderings cannot drift apart.
 
+This module builds the traces and the figure; the palette, the hover text and the box shapes
+live in :mod:`dashboard.figures._topology_plotly_parts` (``BOX_PADDING`` and ``LABEL_ROOM``, the
+box sizes, are defined there and still importable from here).
+
     >>> from dashboard.topology.projection import GraphType, TopologyView
     >>> empty = TopologyView(GraphType.WORKLOAD, (), (), (), frozenset())
     >>> topology_figure(empty, {}).layout.yaxis.autorange
@@ -19,7 +23,6 @@ Colours are read from :func:`topology_stylesheet`, so the two renderings cannot 
 
 from __future__ import annotations
 
-import html
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -28,19 +31,23 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from collectors.kinds import Health, NodeKind, Protocol
-from collectors.model import TrafficStats
-from dashboard.figures.topology import (
-    HEALTH_COLOURS,
-    EdgeLabel,
-    edge_label_text,
-    topology_stylesheet,
+from collectors.kinds import Health, NodeKind
+from dashboard.figures._topology_plotly_parts import BOX_PADDING as BOX_PADDING
+from dashboard.figures._topology_plotly_parts import (
+    KIND_WORDS,
+    Palette,
+    Point,
+    boxes,
+    edge_hover,
+    node_hover,
+    palette_for,
+    words,
 )
+from dashboard.figures._topology_plotly_parts import LABEL_ROOM as LABEL_ROOM
+from dashboard.figures.topology import HEALTH_COLOURS, EdgeLabel, edge_label_text
 from dashboard.topology.projection import TopologyView, ViewEdge, ViewNode
 
 __all__ = ["KIND_SYMBOLS", "topology_figure"]
-
-Point = tuple[float, float]
 
 KIND_SYMBOLS: Mapping[str, str] = {
     NodeKind.WORKLOAD.value: "square",
@@ -53,93 +60,9 @@ KIND_SYMBOLS: Mapping[str, str] = {
 """Plotly marker symbol per view node kind (the Cytoscape shapes); other kinds are circles."""
 
 NODE_SIZE = 18  # px on screen, whatever the zoom
-BOX_PADDING = 32.0  # layout px: a node's half size plus Cytoscape's box padding
-LABEL_ROOM = 16.0  # layout px below the lowest nodes of a box, where their labels sit
 PARALLEL_GAP = 12.0  # layout px between edges joining the same two nodes
 DIM_OPACITY = 0.2  # what find does to the items it did not match, as on the page
 DEAD_OPACITY = 0.5
-
-_PROTOCOL_WORDS = {Protocol.HTTP.value: "HTTP", Protocol.GRPC.value: "gRPC", "tcp": "TCP"}
-_KIND_WORDS = {NodeKind.NAMESPACE.value: "collapsed namespace"}
-
-
-@dataclass(frozen=True, slots=True)
-class _Palette:
-    text: str
-    background: str
-    node_fill: str
-    box_fill: str
-    box_line: str
-    accent: str
-
-
-def _palette(dark: bool) -> _Palette:
-    rules = {rule["selector"]: rule["style"] for rule in topology_stylesheet(dark=dark)}
-    node, box = rules["node"], rules["node.box"]
-    return _Palette(
-        text=node["color"],
-        background=node["text-outline-color"],  # the label halo is the canvas colour
-        node_fill=node["background-color"],
-        box_fill=box["background-color"],
-        box_line=box["border-color"],
-        accent=rules["node:selected"]["border-color"],
-    )
-
-
-def _words(text: str) -> str:
-    return html.escape(text, quote=False)  # Plotly reads a few tags in text; names are not markup
-
-
-def _title(node: ViewNode) -> str:
-    # A versioned app node is labelled with its version alone; hover needs the app too.
-    return f"{node.app} {node.version}" if node.kind == "app" and node.version else node.label
-
-
-def _traffic_words(protocol: str, stats: TrafficStats | None) -> str:
-    if stats is None:
-        return "no traffic"
-    volume = edge_label_text(protocol, stats, EdgeLabel.REQUEST_RATE) or edge_label_text(
-        protocol, stats, EdgeLabel.THROUGHPUT
-    )
-    parts = [volume] if volume else []
-    if stats.request_rate > 0:
-        parts.append(f"errors {edge_label_text(protocol, stats, EdgeLabel.ERROR_PCT) or '0%'}")
-    p95 = edge_label_text(protocol, stats, EdgeLabel.P95)
-    if p95:
-        parts.append(f"p95 {p95}")
-    return " · ".join(parts) or "no traffic"
-
-
-def _mtls_words(edge: ViewEdge) -> str:
-    ratio = edge.traffic.mtls_ratio
-    if edge.mtls is None or ratio is None:
-        return "mTLS unknown"
-    return "mTLS" if edge.mtls else f"not mTLS ({100.0 * ratio:.0f}% mutual TLS)"
-
-
-def _node_hover(node: ViewNode) -> str:
-    kind = _KIND_WORDS.get(node.kind, node.kind)
-    lines = [
-        f"<b>{_words(_title(node))}</b>",
-        _words(f"{kind} in {node.namespace}" if node.namespace else kind),
-        f"health: {node.health.value.replace('_', ' ')}",
-    ]
-    if node.flags:
-        lines.append(_words("flags: " + ", ".join(sorted(f.replace("_", " ") for f in node.flags))))
-    lines.append(f"inbound: {_traffic_words('http', node.inbound)}")
-    return "<br>".join(lines)
-
-
-def _edge_hover(edge: ViewEdge, nodes: Mapping[str, ViewNode]) -> str:
-    ends = [_title(nodes[end]) if end in nodes else end for end in (edge.source, edge.target)]
-    protocol = _PROTOCOL_WORDS.get(edge.protocol, edge.protocol or "unknown protocol")
-    return "<br>".join(
-        (
-            f"<b>{_words(ends[0])} → {_words(ends[1])}</b>",
-            f"{protocol} · {_traffic_words(edge.protocol, edge.traffic)}",
-            f"health: {edge.health.value.replace('_', ' ')} · {_mtls_words(edge)}",
-        )
-    )
 
 
 def _state(element_id: str, highlight: frozenset[str]) -> str:
@@ -189,7 +112,7 @@ def _edge_traces(
     view: TopologyView,
     positions: Mapping[str, Point],
     edge_label: EdgeLabel,
-    palette: _Palette,
+    palette: Palette,
     highlight: frozenset[str],
 ) -> list[go.Scatter]:
     nodes = {node.id: node for node in view.nodes}
@@ -212,7 +135,7 @@ def _edge_traces(
         group.mid_y.append((y0 + y1) / 2)
         # Marker angles turn clockwise from "up"; on the reversed y axis "up" is -y.
         group.angles.append(math.degrees(math.atan2(x1 - x0, y0 - y1)))
-        group.hover.append(_edge_hover(edge, nodes))
+        group.hover.append(edge_hover(edge, nodes))
         group.labels.append(edge_label_text(edge.protocol, edge.traffic, edge_label))
         group.ids.append(edge.id)
     traces: list[go.Scatter] = []
@@ -265,7 +188,7 @@ def _edge_traces(
 
 
 def _node_traces(
-    view: TopologyView, positions: Mapping[str, Point], palette: _Palette, highlight: frozenset[str]
+    view: TopologyView, positions: Mapping[str, Point], palette: Palette, highlight: frozenset[str]
 ) -> list[go.Scatter]:
     groups: dict[tuple[str, str], list[ViewNode]] = defaultdict(list)
     for node in view.nodes:
@@ -298,89 +221,19 @@ def _node_traces(
                     "line": {"width": 3, "color": [HEALTH_COLOURS[n.health] for n in members]},
                     "opacity": [DEAD_OPACITY if "dead" in n.flags else 1.0 for n in members],
                 },
-                text=[_words(node.label) for node in members],
+                text=[words(node.label) for node in members],
                 textposition="bottom center",
                 textfont={"size": 10, "color": palette.text},
-                hovertext=[_node_hover(node) for node in members],
+                hovertext=[node_hover(node) for node in members],
                 hoverinfo="text",
                 customdata=[node.id for node in members],
-                name=_KIND_WORDS.get(kind, kind),
+                name=KIND_WORDS.get(kind, kind),
                 legendgroup=kind,
                 showlegend=state != "dim",
                 opacity=DIM_OPACITY if state == "dim" else 1.0,
             )
         )
     return traces
-
-
-def _box_bounds(
-    view: TopologyView, positions: Mapping[str, Point]
-) -> dict[str, tuple[float, float, float, float]]:
-    """(x0, y0, x1, y1) per box that holds a positioned node; app boxes sit in namespace boxes."""
-    points: defaultdict[str, list[Point]] = defaultdict(list)
-    for node in view.nodes:
-        if node.parent is not None and node.id in positions:
-            points[node.parent].append(positions[node.id])
-    bounds: dict[str, tuple[float, float, float, float]] = {}
-    for box in sorted(view.boxes, key=lambda one: one.parent is None):  # inner boxes first
-        inside = points.get(box.id)
-        if not inside:
-            continue
-        xs, ys = [x for x, _ in inside], [y for _, y in inside]
-        x0, y0 = min(xs) - BOX_PADDING, min(ys) - BOX_PADDING
-        x1, y1 = max(xs) + BOX_PADDING, max(ys) + BOX_PADDING + LABEL_ROOM
-        bounds[box.id] = (x0, y0, x1, y1)
-        if box.parent is not None:
-            points[box.parent] += [(x0, y0 - LABEL_ROOM), (x1, y1)]
-    return bounds
-
-
-def _rounded(x0: float, y0: float, x1: float, y1: float) -> str:
-    r = min(12.0, (x1 - x0) / 4, (y1 - y0) / 4)
-    return (
-        f"M{x0 + r},{y0} L{x1 - r},{y0} Q{x1},{y0} {x1},{y0 + r} L{x1},{y1 - r} "
-        f"Q{x1},{y1} {x1 - r},{y1} L{x0 + r},{y1} Q{x0},{y1} {x0},{y1 - r} "
-        f"L{x0},{y0 + r} Q{x0},{y0} {x0 + r},{y0} Z"
-    )
-
-
-def _boxes(
-    view: TopologyView, positions: Mapping[str, Point], palette: _Palette
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Layout shapes and their name annotations, outer boxes first so inner ones draw on top."""
-    bounds = _box_bounds(view, positions)
-    shapes: list[dict[str, Any]] = []
-    annotations: list[dict[str, Any]] = []
-    for box in sorted(view.boxes, key=lambda one: one.parent is not None):
-        if box.id not in bounds:
-            continue
-        x0, y0, x1, y1 = bounds[box.id]
-        shapes.append(
-            {
-                "type": "path",
-                "path": _rounded(x0, y0, x1, y1),
-                "fillcolor": palette.box_fill,
-                "opacity": 0.6,
-                "line": {
-                    "color": palette.box_line,
-                    "width": 1,
-                    "dash": "dash" if box.kind == "app" else "solid",
-                },
-                "layer": "below",
-                "name": box.id,
-            }
-        )
-        annotations.append(
-            {
-                "x": (x0 + x1) / 2,
-                "y": y0,
-                "yanchor": "bottom",
-                "text": f"<b>{_words(box.label)}</b>",
-                "showarrow": False,
-                "font": {"size": 11, "color": palette.text},
-            }
-        )
-    return shapes, annotations
 
 
 def topology_figure(
@@ -399,8 +252,8 @@ def topology_figure(
     marker carries its view id in ``customdata``.
     """
     edge_label = EdgeLabel(edge_label)
-    palette = _palette(dark)
-    shapes, annotations = _boxes(view, positions, palette)
+    palette = palette_for(dark)
+    shapes, annotations = boxes(view, positions, palette)
     traces = [
         *_edge_traces(view, positions, edge_label, palette, highlight),
         *_node_traces(view, positions, palette, highlight),
