@@ -14,6 +14,7 @@ from dashboard.figures.topology import (
     topology_elements,
     topology_stylesheet,
 )
+from dashboard.topology.layout import compute_layout
 from dashboard.topology.projection import GraphType, TopologyView, ViewEdge, ViewNode, project
 
 NS_BOX = "ns:Kubernetes/bookinfo"
@@ -289,3 +290,33 @@ def test_large_graphs_draw_cheap_edges_that_still_point_at_the_callee() -> None:
     assert haystack and haystack[0]["style"]["mid-target-arrow-shape"] == "triangle"
     # Labels too small to read are not drawn (their measuring dominates big draws).
     assert all(rule["style"]["min-zoomed-font-size"] == 7 for rule in small[:1])
+
+
+def test_flat_boxes_are_plain_nodes_around_their_children(demo: Snapshot) -> None:
+    view = project(demo, GraphType.VERSIONED_APP)
+    positions = compute_layout(
+        [node.id for node in view.nodes],
+        [(edge.source, edge.target) for edge in view.edges],
+        groups={node.id: node.namespace for node in view.nodes if node.parent},
+    )
+    compound = {e["data"]["id"]: e for e in topology_elements(view, positions)}
+    flat = {e["data"]["id"]: e for e in topology_elements(view, positions, flat_boxes=True)}
+    assert compound.keys() == flat.keys()
+    assert any("parent" in e["data"] for e in compound.values())
+    assert not any("parent" in e["data"] for e in flat.values())
+    for box in view.boxes:
+        element = flat[box.id]
+        assert "flat" in element["classes"].split() and element["grabbable"] is False
+        centre, width, height = (
+            element["position"],
+            element["data"]["width"],
+            element["data"]["height"],
+        )
+        for node in view.nodes:
+            chain, parent = set(), node.parent
+            while parent:
+                chain.add(parent)
+                parent = next((b.parent for b in view.boxes if b.id == parent), None)
+            if box.id in chain:  # every descendant sits inside its (flat) box
+                x, y = positions[node.id]
+                assert abs(x - centre["x"]) < width / 2 and abs(y - centre["y"]) < height / 2

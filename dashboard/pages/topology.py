@@ -19,7 +19,7 @@ from dash import ClientsideFunction, Input, Output, State, ctx, dcc, html
 from dashboard.app import current_engine, current_snapshot
 from dashboard.components.topology_panel import PanelContents, panel, panel_contents
 from dashboard.components.topology_toolbar import toolbar
-from dashboard.figures.topology import LARGE_GRAPH_ELEMENTS, topology_stylesheet
+from dashboard.figures.topology import topology_stylesheet
 from dashboard.topology.controls import Control, apply_control
 from dashboard.topology.scene import Scene, namespaces_of
 from dashboard.topology.state import (
@@ -69,7 +69,7 @@ def layout(**query: Any) -> html.Div:
                                 id=GRAPH,
                                 elements=scene.elements,
                                 layout={"name": "preset", "fit": True, "padding": 30},
-                                stylesheet=topology_stylesheet(large=_is_large(scene)),
+                                stylesheet=topology_stylesheet(large=scene.large),
                                 minZoom=0.02,
                                 maxZoom=4,
                                 boxSelectionEnabled=False,
@@ -99,10 +99,6 @@ def _panel_contents(scene: Scene, *, dark: bool = False) -> PanelContents:
     return panel_contents(scene, rate_window=rate_window, dark=dark)
 
 
-def _is_large(scene: Scene) -> bool:
-    return len(scene.elements) >= LARGE_GRAPH_ELEMENTS
-
-
 def _rendered(scene: Scene) -> dict[str, Any]:
     """What the browser needs to know about the drawing besides its elements."""
     drawn = to_query(scene.state.with_changes(selected=""))
@@ -110,7 +106,7 @@ def _rendered(scene: Scene) -> dict[str, Any]:
         "drawn": drawn,
         "layout_key": scene.layout_key,
         "collapsed": sorted(scene.collapsed),
-        "large": _is_large(scene),
+        "large": scene.large,
     }
 
 

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from collectors.health import DEFAULT_THRESHOLDS, HealthThresholds
 from collectors.kinds import NodeKind
 from collectors.model import Snapshot
-from dashboard.figures.topology import topology_elements
+from dashboard.figures.topology import LARGE_GRAPH_ELEMENTS, topology_elements
 from dashboard.topology.expressions import Expression, ExpressionError, parse
 from dashboard.topology.filtering import find, focus, hide
 from dashboard.topology.layout import Positions
@@ -56,6 +56,7 @@ class Scene:
     matched: frozenset[str]  # ids the find expression matched
     find_error: str | None
     hide_error: str | None
+    large: bool  # drawn the cheap way: flat boxes, haystack edges (see topology_stylesheet)
     notices: tuple[str, ...] = field(default=())
 
 
@@ -159,7 +160,10 @@ class TopologyEngine:
         )
         layout_key = structure_key(layout_view) + state.layout
         matched = find(drawn, find_expression)
-        elements = topology_elements(drawn, positions, edge_label=state.edge_label)
+        large = len(drawn.nodes) + len(drawn.boxes) + len(drawn.edges) >= LARGE_GRAPH_ELEMENTS
+        elements = topology_elements(
+            drawn, positions, edge_label=state.edge_label, flat_boxes=large
+        )
         _mark(elements, matched=matched if find_expression else None, selected=state.selected)
         return Scene(
             state=state,
@@ -175,6 +179,7 @@ class TopologyEngine:
             matched=matched,
             find_error=find_error,
             hide_error=hide_error,
+            large=large,
             notices=tuple(notices),
         )
 
