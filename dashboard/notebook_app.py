@@ -18,14 +18,13 @@ from importlib import resources
 from typing import Any, Literal, Unpack, get_args
 from urllib.parse import parse_qs
 
-import dash_cytoscape as cyto
 from dash import Dash, Input, Output, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from collectors.model import Snapshot
 from dashboard._notebook_scene import ViewOptions, summary, topology_scene
+from dashboard.components.topology_graph import topology_graph
 from dashboard.components.topology_panel import panel_contents
-from dashboard.figures.topology import topology_stylesheet
 from dashboard.topology.scene import TopologyEngine
 
 __all__ = [
@@ -114,16 +113,12 @@ def topology_app(
             html.Div(
                 [
                     html.Div(
-                        cyto.Cytoscape(
-                            id=GRAPH,
-                            elements=scene.elements,
-                            layout={"name": "preset", "fit": True, "padding": 30},
-                            stylesheet=topology_stylesheet(dark=dark),
-                            minZoom=0.02,
-                            maxZoom=4,
-                            boxSelectionEnabled=False,
-                            style={"width": "100%", "height": f"{height}px"},
-                            className="border rounded",
+                        topology_graph(
+                            GRAPH,
+                            scene,
+                            height=f"{height}px",
+                            dark=dark,
+                            class_name="border rounded",
                         ),
                         className="col-9",
                     ),

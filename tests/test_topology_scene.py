@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from typing import Any
+
+from test_topology_layout import CountingLayout
 
 from collectors.kinds import NodeKind
 from collectors.model import Snapshot
 from dashboard.figures.topology import EdgeLabel
-from dashboard.topology.layout import Algorithm, Positions, compute_layout
 from dashboard.topology.layout_cache import LayoutCache
 from dashboard.topology.projection import GraphType
 from dashboard.topology.scene import TopologyEngine, namespaces_of
@@ -20,25 +20,6 @@ REVIEWS_V2 = "workload:Kubernetes/bookinfo/reviews-v2"
 
 def _by_id(elements: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {element["data"]["id"]: element for element in elements}
-
-
-class CountingLayout:
-    """``compute_layout`` that counts how often it really ran."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def __call__(
-        self,
-        node_ids: Sequence[str],
-        edges: Sequence[tuple[str, str]],
-        *,
-        algorithm: Algorithm = "layered",
-        groups: Mapping[str, str] | None = None,
-        seed: int = 0,
-    ) -> Positions:
-        self.calls += 1
-        return compute_layout(node_ids, edges, algorithm=algorithm, groups=groups, seed=seed)
 
 
 def test_demo_opens_whole_with_every_workload_positioned(demo: Snapshot) -> None:

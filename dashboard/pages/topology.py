@@ -17,6 +17,7 @@ import dash_cytoscape as cyto
 from dash import ClientsideFunction, Input, Output, State, ctx, dcc, html
 
 from dashboard.app import current_engine, current_snapshot
+from dashboard.components.topology_graph import topology_graph
 from dashboard.components.topology_panel import PanelContents, panel, panel_contents
 from dashboard.components.topology_toolbar import toolbar
 from dashboard.figures.topology import topology_stylesheet
@@ -65,16 +66,11 @@ def layout(**query: Any) -> html.Div:
                 [
                     dbc.Col(
                         [
-                            cyto.Cytoscape(
-                                id=GRAPH,
-                                elements=scene.elements,
-                                layout={"name": "preset", "fit": True, "padding": 30},
-                                stylesheet=topology_stylesheet(large=scene.large),
-                                minZoom=0.02,
-                                maxZoom=4,
-                                boxSelectionEnabled=False,
-                                style={"width": "100%", "height": "72vh"},
-                                className="topology-canvas border rounded",
+                            topology_graph(
+                                GRAPH,
+                                scene,
+                                height="72vh",
+                                class_name="topology-canvas border rounded",
                             ),
                             html.Div(_summary(scene), id="topology-summary", className="small"),
                         ],
