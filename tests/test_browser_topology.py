@@ -21,6 +21,9 @@ from collectors.kinds import EdgeKind, NodeKind
 from collectors.model import Snapshot
 from dashboard.app import create_app
 from dashboard.settings import Settings
+from dashboard.topology.projection import GraphType
+from dashboard.topology.scene import TopologyEngine
+from dashboard.topology.state import TopologyState
 
 pytestmark = pytest.mark.browser
 
@@ -107,7 +110,7 @@ def test_opens_on_topology_with_every_namespace_workload_and_edge(
 
 
 def test_graph_type_find_hide_and_click_then_the_shared_link_opens_the_same_view(
-    topology: Any,
+    topology: Any, demo: Snapshot
 ) -> None:
     _wait_for_graph(topology, "cy.nodes().length > 30")
 
@@ -127,8 +130,11 @@ def test_graph_type_find_hide_and_click_then_the_shared_link_opens_the_same_view
     topology.wait_for_contains_text("#topology-find-feedback", "expected a number", timeout=10)
     find.send_keys(" 5", Keys.ENTER)
     _wait_for_graph(topology, "cy.$('.find-match').length > 0")
-    matched = _ids(topology, ".find-match")
-    assert "app:Kubernetes/bookinfo/ratings" in matched or matched  # the demo's failing edges
+    expected = TopologyEngine().scene(
+        demo, TopologyState(graph_type=GraphType.APP, hide="ns = istio-system", find="error% > 5")
+    )
+    assert expected.matched  # the demo has edges failing over 5 % at its end
+    assert _ids(topology, ".find-match") == expected.matched
 
     _click_node(topology, "app:Kubernetes/bookinfo/ratings")
     topology.wait_for_text_to_equal("#topology-panel-title", "ratings", timeout=10)
