@@ -10,8 +10,6 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 VENV=${VENV:-.venv}
 BIN=$VENV/bin
-# System packages the test suite drives for real: headless Chromium for dash_duo.
-TEST_APT_PACKAGES=(chromium chromium-driver)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -40,11 +38,14 @@ setup() {
   fi
 }
 
+# System packages the test suite drives for real: headless Chromium for dash_duo, and
+# Prometheus (with promtool) for the integration tests over a backfilled TSDB.
 test_system_packages() {
   local missing=()
   command -v chromium >/dev/null || missing+=(chromium)
   command -v chromedriver >/dev/null || missing+=(chromium-driver)
-  if [ ${#missing[@]} -gt 0 ]; then apt_install "${TEST_APT_PACKAGES[@]}"; fi
+  command -v promtool >/dev/null || missing+=(prometheus)
+  if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
 }
 
 lint() {

@@ -145,3 +145,23 @@ def test_port_in_use_is_one_line(demo_file: Path) -> None:
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
+def test_openmetrics_writes_the_demo_counters_for_promtool(tmp_path: Path) -> None:
+    target = tmp_path / "demo.om"
+    code, out = _run("openmetrics", str(target), "--minutes", "2", "--every", "4")
+    assert code == 0, out
+    samples = int(out.split(": ")[1].split()[0])
+    lines = target.read_text().splitlines()
+    assert lines[-1] == "# EOF" and len(lines) == samples + 1
+    stamps = {int(line.rsplit(" ", 1)[1]) for line in lines[:-1]}
+    # The last two minutes, both ends included, at one scrape in four (every 60 s).
+    assert sorted(stamps) == [min(stamps), min(stamps) + 60, min(stamps) + 120]
+    assert any(line.startswith("istio_requests_total{") for line in lines)
+    assert any('le="+Inf"' in line for line in lines)
+
+
+def test_openmetrics_to_an_unwritable_place_is_one_line(tmp_path: Path) -> None:
+    code, out = _run("openmetrics", str(tmp_path / "missing-dir" / "demo.om"), "--minutes", "1")
+    assert code != 0
+    assert out.strip().count("\n") == 0 and "cannot write" in out
