@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -140,6 +142,22 @@ def demo() -> Snapshot:
     from collectors.sources.demo import demo_snapshot
 
     return demo_snapshot()
+
+
+@pytest.fixture(scope="session")
+def backfilled_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The demo's last 20 minutes in a real Prometheus (see ``prometheus_server``).
+
+    Outside CI a missing Prometheus skips, saying how to get it; in CI it fails.
+    """
+    from prometheus_server import MISSING, backfilled_demo
+
+    if MISSING:
+        if os.environ.get("CI"):
+            pytest.fail(MISSING)
+        pytest.skip(MISSING)
+    with backfilled_demo(tmp_path_factory.mktemp("prometheus")) as served:
+        yield served
 
 
 def pytest_setup_options() -> object:

@@ -18,8 +18,12 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from collectors.demo import DemoData, generate_demo
+from collectors.demo.openmetrics import write_openmetrics
 
 PROMETHEUS = shutil.which("prometheus")
 PROMTOOL = shutil.which("promtool")
@@ -102,3 +106,29 @@ def instant_query(url: str, promql: str, at: float) -> list[dict[str, Any]]:
     assert body["status"] == "success", body
     result: list[dict[str, Any]] = body["data"]["result"]
     return result
+
+
+HISTORY_SECONDS = 20 * 60  # the demo's 10-minute rate window, and as much again before it
+
+
+@dataclass(frozen=True)
+class BackfilledDemo:
+    """The default demo, its last ``HISTORY_SECONDS`` served by a real Prometheus at ``url``."""
+
+    demo: DemoData
+    url: str
+    samples: int
+
+
+@contextmanager
+def backfilled_demo(workdir: Path) -> Iterator[BackfilledDemo]:
+    """Backfill the demo's counters and serve them (about 280 MB of text, deleted after)."""
+    demo = generate_demo()
+    since = int(demo.streams.times[-1]) - HISTORY_SECONDS
+    openmetrics = workdir / "demo.om"
+    with openmetrics.open("w") as out:
+        samples = write_openmetrics(demo.streams, out, since=since)
+    backfill(openmetrics, workdir / "tsdb")
+    openmetrics.unlink()
+    with running_prometheus(workdir / "tsdb", workdir) as url:
+        yield BackfilledDemo(demo, url, samples)

@@ -8,44 +8,12 @@ answers the same PromQL over the same counters written as OpenMetrics.
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
-from prometheus_server import MISSING, backfill, instant_query, running_prometheus
+from prometheus_server import BackfilledDemo, instant_query
 
-from collectors.demo import DemoData, generate_demo
-from collectors.demo.openmetrics import escape_label_value, write_openmetrics
+from collectors.demo.openmetrics import escape_label_value
 from collectors.istio_queries import INSTANT_QUERIES, IstioQuery
-
-# Outside CI a missing package skips, saying how to get it; in CI it fails (the fixture asserts).
-pytestmark = pytest.mark.skipif(
-    bool(MISSING) and not os.environ.get("CI"), reason=MISSING or "prometheus is installed"
-)
-
-HISTORY_SECONDS = 20 * 60  # the 10-minute rate window and room before it
-
-
-@dataclass(frozen=True)
-class BackfilledDemo:
-    demo: DemoData
-    url: str
-    samples: int
-
-
-@pytest.fixture(scope="module")
-def backfilled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackfilledDemo]:
-    workdir = tmp_path_factory.mktemp("prometheus")
-    demo = generate_demo()
-    since = int(demo.streams.times[-1]) - HISTORY_SECONDS
-    openmetrics = workdir / "demo.om"
-    with openmetrics.open("w") as out:
-        samples = write_openmetrics(demo.streams, out, since=since)
-    backfill(openmetrics, workdir / "tsdb")
-    openmetrics.unlink()  # about 280 MB of text, no longer needed
-    with running_prometheus(workdir / "tsdb", workdir) as url:
-        yield BackfilledDemo(demo, url, samples)
 
 
 def _key(labels: dict[str, str]) -> tuple[tuple[str, str], ...]:
@@ -60,11 +28,11 @@ def _close(real: float, expected: float) -> bool:
 
 @pytest.mark.parametrize("query", INSTANT_QUERIES, ids=lambda query: query.key)
 def test_real_prometheus_answers_every_instant_query_like_the_demo_path(
-    backfilled: BackfilledDemo, query: IstioQuery
+    backfilled_demo: BackfilledDemo, query: IstioQuery
 ) -> None:
-    metrics = backfilled.demo.metrics
+    metrics = backfilled_demo.demo.metrics
     at = metrics.evaluated_at.timestamp()
-    answer = instant_query(backfilled.url, query.promql(metrics.rate_window_seconds), at)
+    answer = instant_query(backfilled_demo.url, query.promql(metrics.rate_window_seconds), at)
     real = {_key(item["metric"]): float(item["value"][1]) for item in answer}
     expected = {_key(sample.labels): sample.value for sample in metrics.instant[query.key]}
     assert expected, f"the demo answers {query.key} with nothing"
@@ -77,19 +45,21 @@ def test_real_prometheus_answers_every_instant_query_like_the_demo_path(
     )
 
 
-def test_the_backfill_holds_whole_counters_for_every_series(backfilled: BackfilledDemo) -> None:
-    at = backfilled.demo.metrics.evaluated_at.timestamp()
-    streams = backfilled.demo.streams
+def test_the_backfill_holds_whole_counters_for_every_series(
+    backfilled_demo: BackfilledDemo,
+) -> None:
+    at = backfilled_demo.demo.metrics.evaluated_at.timestamp()
+    streams = backfilled_demo.demo.streams
     counters = sum(
         int((family.birth < len(streams.times)).sum())
         for family in streams.families
         for metric in family.metrics
         if metric.endswith("_total")
     )
-    counted = instant_query(backfilled.url, 'count({__name__=~"istio_.+_total"})', at)
-    assert backfilled.samples > 100_000
+    counted = instant_query(backfilled_demo.url, 'count({__name__=~"istio_.+_total"})', at)
+    assert backfilled_demo.samples > 100_000
     assert float(counted[0]["value"][1]) == counters  # 128 request series, 3 x 13 TCP ones
-    fractions = instant_query(backfilled.url, "count(istio_requests_total % 1 != 0)", at)
+    fractions = instant_query(backfilled_demo.url, "count(istio_requests_total % 1 != 0)", at)
     assert fractions == []  # Envoy's counters are whole numbers, and so are the demo's
 
 
