@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from browser_waits import until
 
 from collectors.model import Snapshot
 from dashboard.app import create_app
 from dashboard.settings import Settings
 
 pytestmark = pytest.mark.browser
-
-
-def _until(condition: Callable[[], bool], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition never held"
-        time.sleep(0.1)
 
 
 def test_shell_navigation_theme_and_window(dash_duo: Any, demo: Snapshot) -> None:
@@ -37,10 +29,10 @@ def test_shell_navigation_theme_and_window(dash_duo: Any, demo: Snapshot) -> Non
     theme = "return document.documentElement.getAttribute('data-bs-theme');"
     assert dash_duo.driver.execute_script(theme) == "light"
     dash_duo.find_element("#shell-theme").click()
-    _until(lambda: dash_duo.driver.execute_script(theme) == "dark", timeout=5)
+    until(lambda: dash_duo.driver.execute_script(theme) == "dark", timeout=5)
 
     dash_duo.select_dcc_dropdown("#shell-window", "last 1 h")
-    _until(
+    until(
         lambda: parse_qs(urlparse(dash_duo.driver.current_url).query).get("window") == ["1h"],
         timeout=5,
     )

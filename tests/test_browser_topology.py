@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from browser_waits import until
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
@@ -43,15 +43,7 @@ def _wait_for_graph(dash_duo: Any, predicate: str, timeout: float = 15) -> None:
         f"if (!c || !c._cyreg) return false; const cy = c._cyreg.cy; return Boolean({predicate});"
     )
     dash_duo.wait_for_element("#topology-graph", timeout=timeout)
-    _until(lambda: bool(dash_duo.driver.execute_script(script)), timeout, predicate)
-
-
-def _until(condition: Callable[[], bool], timeout: float, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never satisfied: {what}")
-        time.sleep(0.1)
+    until(lambda: bool(dash_duo.driver.execute_script(script)), timeout, predicate)
 
 
 def _query(dash_duo: Any) -> dict[str, str]:
@@ -190,7 +182,7 @@ def test_exports_download_png_svg_and_the_view_as_json(topology: Any) -> None:
     for button in ("png", "svg", "json"):
         topology.find_element(f"#topology-export-{button}").click()
         target = download / f"meshlens-topology.{button}"
-        _until(target.exists, timeout=10)
+        until(target.exists, timeout=10)
     svg = (download / "meshlens-topology.svg").read_text()
     assert svg.startswith("<?xml") or "<svg" in svg[:200]
     assert (download / "meshlens-topology.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -16,6 +16,7 @@ from dash import dcc, html
 
 from collectors.kinds import Health
 from collectors.model import TrafficStats
+from dashboard.components.topology_legend import legend
 from dashboard.components.topology_toolbar import focus_controls
 from dashboard.figures.sparklines import red_sparklines
 from dashboard.figures.topology import HEALTH_COLOURS
@@ -129,10 +130,10 @@ def panel_contents(
     if details is not None and rate_window is not None:
         breakdown = element_details(rate_window.snapshot, rate_window.view, state.selected)
     if details is None:
-        legend: list[Any] = [_legend()]
+        idle: list[Any] = [legend()]
         if state.selected:
-            legend.insert(0, dbc.Alert("The selected item is not in this view.", color="info"))
-        return PanelContents(legend, bool(state.focus), False, bool(state.focus), "")
+            idle.insert(0, dbc.Alert("The selected item is not in this view.", color="info"))
+        return PanelContents(idle, bool(state.focus), False, bool(state.focus), "")
     namespace = namespace_of_box(details.id)
     action = ""
     if namespace is not None:
@@ -280,43 +281,3 @@ def _flags(rows: Sequence[FlagRow]) -> list[Any]:
             id="topology-panel-flags",
         ),
     ]
-
-
-def _legend() -> html.Div:
-    swatches = [
-        html.Li([html.Span("●", style={"color": colour}), f" {health.value.replace('_', ' ')}"])
-        for health, colour in HEALTH_COLOURS.items()
-    ]
-    return html.Div(
-        [
-            html.P(
-                "Click a node or an edge for its traffic over the window, its callers and "
-                "callees, and its response codes.",
-                className="small",
-            ),
-            html.H6("Health (border and edge colour)"),
-            html.Ul(swatches, className="list-unstyled small"),
-            html.H6("Shapes"),
-            html.Ul(
-                [
-                    html.Li("rounded box: workload · circle: app · triangle: service"),
-                    html.Li("diamond: unknown caller · pentagon: external service"),
-                    html.Li("hexagon: a collapsed namespace"),
-                ],
-                className="small",
-            ),
-            html.H6("Edges and flags"),
-            html.Ul(
-                [
-                    html.Li("dashed edge: TCP · solid: HTTP or gRPC"),
-                    html.Li("hollow circle at the caller's end: mutual TLS"),
-                    html.Li(
-                        "dashed border: idle (no traffic) · faded, double border: dead (no pods)"
-                    ),
-                    html.Li("dotted orange outline: pods without the Istio sidecar"),
-                ],
-                className="small",
-            ),
-        ],
-        id="topology-legend",
-    )

@@ -6,7 +6,8 @@ through ``members``). Names reach Cytoscape only as ``data`` values, which it dr
 never as markup.
 
 Styling is by class: each element carries its kind, ``health-<health>``, ``flag-<flag>`` per
-flag, ``box`` for namespace and app boxes, and ``mtls`` on edges whose traffic is mutual TLS.
+flag, ``box`` for namespace and app boxes, and ``mtls`` on edges whose traffic is mutual TLS;
+the stylesheet lives in ``dashboard.figures.topology_style`` and is re-exported here.
 """
 
 from __future__ import annotations
@@ -15,8 +16,13 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
-from collectors.kinds import Health, NodeFlag, NodeKind, Protocol
+from collectors.kinds import NodeFlag, Protocol
 from collectors.model import TrafficStats
+from dashboard.figures.topology_style import (
+    HEALTH_COLOURS,
+    LARGE_GRAPH_ELEMENTS,
+    topology_stylesheet,
+)
 from dashboard.topology.projection import TopologyView, ViewEdge, ViewNode
 
 __all__ = [
@@ -38,14 +44,6 @@ class EdgeLabel(StrEnum):
     THROUGHPUT = "throughput"
     NONE = "none"
 
-
-HEALTH_COLOURS: Mapping[Health, str] = {
-    Health.HEALTHY: "#3e8635",
-    Health.DEGRADED: "#ec7a08",
-    Health.FAILURE: "#c9190b",
-    Health.NO_TRAFFIC: "#8a8d90",
-}
-"""Kiali's health colours (PatternFly green, orange, red and grey)."""
 
 _FLAG_WORDS: Mapping[str, str] = {
     NodeFlag.DEAD.value: "dead",
@@ -222,173 +220,3 @@ def _flatten(
         top, bottom = min(ys) - FLAT_BOX_PADDING, max(ys) + FLAT_BOX_PADDING + FLAT_BOX_LABEL_ROOM
         element["position"] = {"x": (left + right) / 2, "y": (top + bottom) / 2}
         data["width"], data["height"] = right - left, bottom - top
-
-
-# Shapes follow Kiali: workloads are rounded boxes, apps circles, services triangles.
-_KIND_SHAPES: Mapping[str, str] = {
-    NodeKind.WORKLOAD.value: "round-rectangle",
-    "app": "ellipse",
-    NodeKind.SERVICE.value: "round-triangle",
-    NodeKind.UNKNOWN.value: "diamond",
-    NodeKind.EXTERNAL.value: "round-pentagon",
-    NodeKind.NAMESPACE.value: "round-hexagon",
-}
-
-
-LARGE_GRAPH_ELEMENTS = 1500
-"""From this many elements on, edges are drawn the cheap way (see ``topology_stylesheet``)."""
-
-
-_LARGE: tuple[dict[str, Any], ...] = (
-    # Flat boxes are ordinary nodes: draw them under edges and nodes, by explicit z-index.
-    {"selector": "node, edge", "style": {"z-index-compare": "manual", "z-index": 2}},
-    {"selector": "edge", "style": {"z-index": 1}},
-    {
-        "selector": "node.flat",
-        "style": {"z-index": 0, "width": "data(width)", "height": "data(height)", "padding": 0},
-    },
-    {
-        "selector": "edge",
-        "style": {
-            "curve-style": "haystack",
-            "haystack-radius": 0,
-            "target-arrow-shape": "none",
-            "mid-target-arrow-shape": "triangle",
-            "mid-target-arrow-color": HEALTH_COLOURS[Health.NO_TRAFFIC],
-        },
-    },
-    *(
-        {"selector": f"edge.health-{health.value}", "style": {"mid-target-arrow-color": colour}}
-        for health, colour in HEALTH_COLOURS.items()
-    ),
-)
-
-
-def topology_stylesheet(*, dark: bool = False, large: bool = False) -> list[dict[str, Any]]:
-    """Cytoscape.js stylesheet matching :func:`topology_elements`'s classes.
-
-    Later rules win in Cytoscape, so flags come after health, then find (classes ``find-match`` and
-    ``find-dim``), and selection comes last. Labels are not drawn while they would be smaller
-    than 7 px on screen: unreadable anyway, and measuring thousands of them is most of what
-    Cytoscape spends drawing a big graph. ``large`` (see ``LARGE_GRAPH_ELEMENTS``) draws edges as
-    straight "haystack" lines with the arrow at their middle, which Cytoscape renders several
-    times faster than curved ones, and styles the flat boxes of ``topology_elements``.
-    """
-    text, halo = ("#f0f0f0", "#1b1d21") if dark else ("#151515", "#ffffff")
-    fill, box_fill, box_line = (
-        ("#3c3f42", "#26292d", "#6a6e73") if dark else ("#ffffff", "#f5f5f5", "#b8bbbe")
-    )
-    accent = "#73bcf7" if dark else "#0066cc"
-    rules: list[dict[str, Any]] = [
-        {
-            "selector": "node",
-            "style": {
-                "label": "data(label)",
-                "width": 32,
-                "height": 32,
-                "background-color": fill,
-                "border-width": 3,
-                "border-color": HEALTH_COLOURS[Health.NO_TRAFFIC],
-                "color": text,
-                "font-size": 11,
-                "text-valign": "bottom",
-                "text-margin-y": 4,
-                "text-outline-color": halo,
-                "text-outline-width": 2,
-                "text-wrap": "ellipsis",
-                "text-max-width": "140px",
-                "min-zoomed-font-size": 7,
-            },
-        },
-        *(
-            {"selector": f"node.{kind}", "style": {"shape": shape}}
-            for kind, shape in _KIND_SHAPES.items()
-        ),
-        {"selector": "node.unknown, node.external", "style": {"border-style": "dotted"}},
-        *(
-            {"selector": f"node.health-{health.value}", "style": {"border-color": colour}}
-            for health, colour in HEALTH_COLOURS.items()
-        ),
-        {
-            "selector": "node.box",
-            "style": {
-                "shape": "round-rectangle",
-                "background-color": box_fill,
-                "background-opacity": 0.6,
-                "border-width": 1,
-                "border-color": box_line,
-                "text-valign": "top",
-                "text-halign": "center",
-                "text-margin-y": -4,
-                "font-weight": "bold",
-                "padding": "16px",
-            },
-        },
-        {"selector": "node.box.app", "style": {"border-style": "dashed"}},
-        {"selector": "node.flag-idle", "style": {"border-style": "dashed"}},
-        {
-            "selector": "node.flag-dead",
-            "style": {
-                # No background image: the SVG export (cytoscape-svg) cannot draw one.
-                "opacity": 0.5,
-                "border-style": "double",
-                "border-width": 6,
-            },
-        },
-        {
-            "selector": "node.flag-missing_sidecar",
-            "style": {
-                "outline-width": 3,
-                "outline-color": HEALTH_COLOURS[Health.DEGRADED],
-                "outline-offset": 2,
-                "outline-style": "dotted",
-            },
-        },
-        {
-            "selector": "edge",
-            "style": {
-                "label": "data(label)",
-                "width": 2,
-                "curve-style": "bezier",
-                "line-color": HEALTH_COLOURS[Health.NO_TRAFFIC],
-                "target-arrow-shape": "triangle",
-                "target-arrow-color": HEALTH_COLOURS[Health.NO_TRAFFIC],
-                "arrow-scale": 1.2,
-                "color": text,
-                "font-size": 9,
-                "text-rotation": "autorotate",
-                "text-outline-color": halo,
-                "text-outline-width": 2,
-                "min-zoomed-font-size": 7,
-            },
-        },
-        {"selector": "edge.tcp", "style": {"line-style": "dashed", "target-arrow-shape": "vee"}},
-        *(_LARGE if large else ()),
-        *(
-            {
-                "selector": f"edge.health-{health.value}",
-                "style": {"line-color": colour, "target-arrow-color": colour},
-            }
-            for health, colour in HEALTH_COLOURS.items()
-        ),
-        {
-            "selector": "edge.mtls",
-            "style": {"source-arrow-shape": "circle", "source-arrow-fill": "hollow"},
-        },
-        # Find: what matched stands out, the rest fades (boxes carry neither class).
-        {"selector": ".find-dim", "style": {"opacity": 0.2}},
-        {
-            "selector": "node.find-match",
-            "style": {"underlay-color": accent, "underlay-opacity": 0.35, "underlay-padding": 8},
-        },
-        {"selector": "edge.find-match", "style": {"width": 4}},
-        {
-            "selector": "node:selected",
-            "style": {"border-color": accent, "border-width": 5, "overlay-opacity": 0},
-        },
-        {
-            "selector": "edge:selected",
-            "style": {"line-color": accent, "target-arrow-color": accent, "width": 4},
-        },
-    ]
-    return rules

@@ -22,7 +22,7 @@ from dashboard.components.topology_panel import PanelContents, panel, panel_cont
 from dashboard.components.topology_toolbar import toolbar
 from dashboard.figures.topology import topology_stylesheet
 from dashboard.topology.controls import Control, apply_control
-from dashboard.topology.scene import Scene, namespaces_of
+from dashboard.topology.scene import Scene
 from dashboard.topology.state import (
     ALL_NAMESPACES,
     QUERY_KEYS,
@@ -168,7 +168,7 @@ def update_state(*values: Any) -> tuple[dict[str, str], Any]:
 def _collapse_value(state: TopologyState) -> list[str] | None:
     """What the collapse picker shows: None while collapsing is automatic."""
     if state.collapse == ALL_NAMESPACES:
-        return list(namespaces_of(current_snapshot()))
+        return list(current_engine().namespaces(current_snapshot()))
     return None if state.collapse is None else list(state.collapse)
 
 
@@ -215,6 +215,8 @@ def render(query: dict[str, str], rendered: dict[str, Any] | None) -> tuple[Any,
 )
 def show_details(query: dict[str, str], dark: bool | None) -> tuple[Any, ...]:
     """Fill the side panel for the selected node or edge."""
+    if ctx.triggered_id is None and not dark:
+        raise dash.exceptions.PreventUpdate  # ``layout`` already drew this panel, light
     state, _ = parse_state(query or {})
     return _panel_contents(_scene(state), dark=bool(dark)).outputs()
 

@@ -29,7 +29,7 @@ from typing import Literal, NamedTuple
 from collectors.kinds import Health, NodeKind
 from collectors.model import TrafficStats
 from dashboard.topology.expressions import Expression, FilterItem
-from dashboard.topology.projection import TopologyView, ViewEdge, ViewNode, worst_health
+from dashboard.topology.projection import TopologyView, ViewEdge, ViewNode, box_summary
 
 __all__ = [
     "MAX_HOPS",
@@ -277,8 +277,5 @@ def _resummed(box: ViewNode, children: Mapping[str, list[ViewNode]]) -> ViewNode
     inside = children.get(box.id)
     if not inside:
         return None
-    return replace(
-        box,
-        health=worst_health(child.health for child in inside),
-        members=tuple(sorted({member for child in inside for member in child.members})),
-    )
+    health, members = box_summary(inside)
+    return replace(box, health=health, members=members)

@@ -43,6 +43,7 @@ __all__ = [
     "TopologyView",
     "ViewEdge",
     "ViewNode",
+    "box_summary",
     "merge_traffic",
     "project",
     "structure_key",
@@ -265,8 +266,15 @@ def _finish_nodes(
     return tuple(nodes), tuple(boxes)
 
 
+def box_summary(children: Iterable[ViewNode]) -> tuple[Health, tuple[str, ...]]:
+    """A box's health (the worst of its children's) and members (all of theirs, sorted)."""
+    inside = list(children)
+    health = worst_health(child.health for child in inside)
+    return health, tuple(sorted({member for child in inside for member in child.members}))
+
+
 def _box(draft: Draft, box_children: dict[str, list[ViewNode]]) -> ViewNode:
-    children = box_children.get(draft.id, [])
+    health, members = box_summary(box_children.get(draft.id, []))
     return ViewNode(
         id=draft.id,
         kind=draft.kind,
@@ -274,10 +282,10 @@ def _box(draft: Draft, box_children: dict[str, list[ViewNode]]) -> ViewNode:
         namespace=draft.namespace,
         app=draft.app,
         version="",
-        health=worst_health(child.health for child in children),
+        health=health,
         flags=frozenset(),
         inbound=None,
-        members=tuple(sorted({member for child in children for member in child.members})),
+        members=members,
         parent=f"ns:{draft.cluster}/{draft.namespace}" if draft.kind == "app" else None,
     )
 

@@ -134,7 +134,7 @@ class TopologyEngine:
             windowed = self._windows.get(
                 snapshot, window, lambda: traffic_in_window(snapshot, window, self._thresholds)
             )
-        all_namespaces = self._views.get(snapshot, "namespaces", lambda: namespaces_of(snapshot))
+        all_namespaces = self.namespaces(snapshot)
         view, collapsed, auto = self._collapsed_view(windowed, state, all_namespaces)
         if auto:
             notices.append(
@@ -182,6 +182,10 @@ class TopologyEngine:
             large=large,
             notices=tuple(notices),
         )
+
+    def namespaces(self, snapshot: Snapshot) -> tuple[str, ...]:
+        """:func:`namespaces_of` the snapshot, computed once per snapshot."""
+        return self._views.get(snapshot, "namespaces", lambda: namespaces_of(snapshot))
 
     def _collapsed_view(
         self, snapshot: Snapshot, state: TopologyState, all_namespaces: tuple[str, ...]

@@ -2,8 +2,8 @@
 
 A snapshot's edge and node rates cover its last ``meta.rate_window_seconds`` ending at
 ``meta.end``. When a person picks another window ("last 1 h", or 30 minutes ending at 07:30),
-:func:`traffic_in_window` recomputes those figures from the snapshot's series, so the graph the
-topology page draws tells the story of that window.
+:func:`dashboard.topology.window_traffic.traffic_in_window` recomputes those figures from the
+snapshot's series, so the graph the topology page draws tells the story of that window.
 
 Time model: a series point at time ``t`` summarises the step that ends at ``t`` (Prometheus's
 ``rate()`` window ends at the evaluation time; the demo's scrapes do the same). A window
