@@ -13,17 +13,23 @@ pipeline cannot tell them apart.
 
 from __future__ import annotations
 
+import ast
+import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 import requests
 from prometheus_api_client import PrometheusConnect
+from prometheus_api_client.exceptions import PrometheusApiClientException
 from urllib3.util.retry import Retry
 
 from collectors.cluster import ClusterObjects
@@ -60,11 +66,18 @@ class PrometheusConfig:
     retries: int = 2  # per query, with exponential backoff, on connection errors and 5xx
     namespaces: tuple[str, ...] = ()  # empty: the whole mesh
 
+    @property
+    def display_url(self) -> str:
+        """The URL without any ``user:password@`` in it, for messages and the snapshot."""
+        parts = urlsplit(self.url)
+        host = parts.netloc.rpartition("@")[2]
+        return urlunsplit((parts.scheme, host, parts.path, "", "")).rstrip("/")
+
 
 def _connect(config: PrometheusConfig) -> PrometheusConnect:
     session = requests.Session()
-    if config.ca_file is not None:
-        session.verify = str(config.ca_file)
+    # PrometheusConnect ignores ``disable_ssl`` when handed a session: verification is set here.
+    session.verify = False if config.insecure else str(config.ca_file or "") or True
     headers = {"Authorization": f"Bearer {config.bearer_token}"} if config.bearer_token else None
     retry = Retry(
         total=config.retries,
@@ -102,9 +115,47 @@ def _range(answer: list[dict[str, Any]]) -> list[RangeSeries]:
     return series
 
 
-def _one_line(error: Exception) -> str:
-    text = " ".join(str(error).split())
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
+_STATUS = re.compile(r"HTTP Status Code (\d+) \((.*)\)$", re.DOTALL)
+
+
+def _one_line(text: str) -> str:
+    text = " ".join(text.split())
     return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _describe(error: Exception, timeout_seconds: float) -> str:
+    """Say in one short line why a request failed, without the URL's query or object reprs."""
+    text = str(error)
+    if isinstance(error, requests.Timeout) or "timed out" in text:
+        return f"no answer within {timeout_seconds:g} s"
+    if isinstance(error, requests.ConnectionError):
+        errno = _ERRNO.search(text)
+        return errno.group(1).strip().lower() if errno else "cannot connect"
+    status = _STATUS.match(text) if isinstance(error, PrometheusApiClientException) else None
+    if status is not None:
+        code = int(status.group(1))
+        reason = _api_error(status.group(2)) or (HTTPStatus(code).phrase if code in _KNOWN else "")
+        return _one_line(f"HTTP {code}" + (f": {reason}" if reason else ""))
+    return _one_line(text or type(error).__name__)
+
+
+def _api_error(body_repr: str) -> str:
+    """The ``error`` of Prometheus's JSON error body, which the client hands over as a repr."""
+    try:
+        body = json.loads(ast.literal_eval(body_repr))
+    except (ValueError, SyntaxError, TypeError):
+        return ""
+    return str(body.get("error", "")) if isinstance(body, dict) else ""
+
+
+_KNOWN = {status.value for status in HTTPStatus}
+_FATAL_STATUS = re.compile(r"^HTTP (401|403)\b")
+
+
+def _fatal(error: Exception, reason: str) -> bool:
+    """Whether no other query can succeed either: unreachable, too slow, or refused access."""
+    return isinstance(error, requests.RequestException) or bool(_FATAL_STATUS.match(reason))
 
 
 class PrometheusMetrics:
@@ -155,15 +206,15 @@ class PrometheusMetrics:
             )
             return answer
 
-        for query in INSTANT_QUERIES:
-            self._ask(results, query, rate_window_seconds, instant)
-        for query in RANGE_QUERIES:
-            self._ask(results, query, SERIES_RATE_WINDOW_SECONDS, ranged)
-        asked = len(INSTANT_QUERIES) + len(RANGE_QUERIES)
-        if len(results.failed) == asked:
-            reason = next(iter(results.failed.values()))
-            raise PrometheusError(f"Prometheus at {self.config.url} did not answer: {reason}")
+        for query in (*INSTANT_QUERIES, *RANGE_QUERIES):
+            window = SERIES_RATE_WINDOW_SECONDS if query.is_range else rate_window_seconds
+            self._ask(results, query, window, ranged if query.is_range else instant)
+        if len(results.failed) == len(INSTANT_QUERIES) + len(RANGE_QUERIES):
+            raise PrometheusError(self._unanswered(next(iter(results.failed.values()))))
         return results
+
+    def _unanswered(self, reason: str) -> str:
+        return f"Prometheus at {self.config.display_url} did not answer: {reason}"
 
     def _ask(
         self,
@@ -178,8 +229,12 @@ class PrometheusMetrics:
         try:
             answer = send(promql)
         except Exception as error:  # requests, HTTP status, JSON: all become one line
-            results.failed[query.key] = _one_line(error)
-            log.warning("query %s failed: %s", query.key, results.failed[query.key])
+            reason = _describe(error, self.config.timeout_seconds)
+            log.debug("query %s failed", query.key, exc_info=True)
+            if _fatal(error, reason):  # the other queries would only wait for the same failure
+                raise PrometheusError(self._unanswered(reason)) from None
+            results.failed[query.key] = reason
+            log.warning("query %s failed: %s", query.key, reason)
             return
         if query.is_range:
             results.range[query.key] = _range(answer)
@@ -209,7 +264,7 @@ def prometheus_snapshot(
         end=end, span=span, step_seconds=step_seconds, rate_window_seconds=rate_window_seconds
     )
     now = datetime.now(UTC)
-    url = source.config.url
+    url = source.config.display_url
     failed = sorted(metrics.failed)
     sources = [
         SourceStatus(
