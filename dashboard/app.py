@@ -8,9 +8,11 @@ nothing is fetched from a CDN (dashboards often run where there is no internet).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs
 
 import dash
@@ -19,23 +21,44 @@ import flask
 import werkzeug
 from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
 
+from collectors.kinds import SourceState
 from collectors.model import Snapshot
-from dashboard.data import SnapshotProvider, load_configured_snapshot
+from dashboard.data import LiveSource, SnapshotProvider, load_configured_snapshot
+from dashboard.live import LiveRefresher
 from dashboard.settings import Settings
-from dashboard.summary import freshness
+from dashboard.summary import freshness, source_notes, stale_message
 from dashboard.topology.scene import TopologyEngine
 from dashboard.topology.window import window_choices
 
 PROVIDER_KEY = "MESHLENS_PROVIDER"
+REFRESHER_KEY = "MESHLENS_REFRESHER"
 ENGINE_KEY = "MESHLENS_TOPOLOGY"
 BOOTSTRAP_URL = "/_meshlens/bootstrap.min.css"
+SNAPSHOT_VERSION = "shell-snapshot-version"  # pages listen to it to redraw on a new snapshot
 HOME_PATH = "/topology"  # the page people open first
 NAV_PAGES = ("Topology", "Overview", "Triage", "GPU", "Lineage")
 
 
-def create_app(settings: Settings, snapshot: Snapshot | None = None) -> Dash:
-    """Build the dashboard app for ``settings``; pass ``snapshot`` to skip loading one."""
-    provider = SnapshotProvider(snapshot or load_configured_snapshot(settings))
+def create_app(
+    settings: Settings,
+    snapshot: Snapshot | None = None,
+    *,
+    collect: Callable[[], Snapshot] | None = None,
+) -> Dash:
+    """Build the dashboard app for ``settings``; pass ``snapshot`` to skip loading one.
+
+    Live mode (``settings.prometheus``, or an explicit ``collect``) re-collects every
+    ``settings.refresh_seconds`` on a background thread, kept in ``server.config`` under
+    ``REFRESHER_KEY`` (stop it with ``.stop()`` when the app is discarded).
+    """
+    if collect is None and settings.prometheus is not None:
+        collect = LiveSource(settings).collect
+    if snapshot is None:
+        snapshot = collect() if collect is not None else load_configured_snapshot(settings)
+    live = collect is not None and settings.refresh_seconds > 0
+    provider = SnapshotProvider(
+        snapshot, refresh_seconds=settings.refresh_seconds if live else None
+    )
     app = Dash(
         __name__,
         use_pages=True,
@@ -47,6 +70,10 @@ def create_app(settings: Settings, snapshot: Snapshot | None = None) -> Dash:
     )
     app.server.config[PROVIDER_KEY] = provider
     app.server.config[ENGINE_KEY] = TopologyEngine()
+    if live and collect is not None:
+        refresher = LiveRefresher(provider, collect, settings.refresh_seconds)
+        app.server.config[REFRESHER_KEY] = refresher
+        refresher.start()
     app.server.add_url_rule(BOOTSTRAP_URL, "meshlens_bootstrap", _bootstrap_css)
     app.server.before_request(_home_redirect)
     app.layout = _shell
@@ -54,10 +81,15 @@ def create_app(settings: Settings, snapshot: Snapshot | None = None) -> Dash:
     return app
 
 
+def current_provider() -> SnapshotProvider:
+    """The snapshot holder of the app serving the current request (snapshot, version, staleness)."""
+    provider: SnapshotProvider = flask.current_app.config[PROVIDER_KEY]
+    return provider
+
+
 def current_snapshot() -> Snapshot:
     """The snapshot of the app serving the current request (for page layouts and callbacks)."""
-    provider: SnapshotProvider = flask.current_app.config[PROVIDER_KEY]
-    return provider.snapshot
+    return current_provider().snapshot
 
 
 def current_engine() -> TopologyEngine:
@@ -75,7 +107,8 @@ def _home_redirect() -> werkzeug.Response | None:
 
 
 def _shell() -> html.Div:
-    snapshot = current_snapshot()
+    provider = current_provider()
+    snapshot = provider.snapshot
     links = [
         dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
         for name in NAV_PAGES
@@ -90,7 +123,7 @@ def _shell() -> html.Div:
                         dbc.NavbarBrand("meshlens", href=HOME_PATH),
                         dbc.Nav(links, navbar=True, className="me-auto"),
                         _window_selector(snapshot),
-                        _source_badge(snapshot),
+                        html.Span(_source_badge(provider), id="shell-source"),
                         dbc.Switch(
                             id="shell-theme",
                             label="Dark",
@@ -106,8 +139,19 @@ def _shell() -> html.Div:
                 dark=True,
                 className="mb-3",
             ),
-            dbc.Container(dash.page_container, fluid=True, id="shell-page"),
+            dbc.Container(
+                [html.Div(_banners(provider), id="shell-banner"), dash.page_container],
+                fluid=True,
+                id="shell-page",
+            ),
             dcc.Location(id="shell-url"),
+            dcc.Store(id=SNAPSHOT_VERSION, data=provider.version),
+            dcc.Interval(
+                id="shell-refresh",
+                # Poll twice per collection, so a new snapshot shows within one interval.
+                interval=max(1000, 500 * (provider.refresh_seconds or 0)),
+                disabled=provider.refresh_seconds is None,
+            ),
             dcc.Store(id="shell-theme-sink"),
             dcc.Store(id="shell-window-sink"),
         ]
@@ -132,6 +176,24 @@ def _window_selector(snapshot: Snapshot) -> html.Div:
 
 
 def _shell_callbacks(app: Dash) -> None:
+    @app.callback(
+        Output("shell-source", "children"),
+        Output("shell-banner", "children"),
+        Output(SNAPSHOT_VERSION, "data"),
+        Input("shell-refresh", "n_intervals"),
+        State(SNAPSHOT_VERSION, "data"),
+        prevent_initial_call=True,
+    )
+    def _poll_status(_ticks: int, shown: int | None) -> tuple[Any, ...]:
+        """Show staleness at once; pages listening to the version redraw on a new snapshot."""
+        provider = current_provider()
+        version = provider.version
+        return (
+            _source_badge(provider),
+            _banners(provider),
+            dash.no_update if version == shown else version,
+        )
+
     @app.callback(
         Output("shell-window", "options"),
         Output("shell-window", "value"),
@@ -160,21 +222,35 @@ def _shell_callbacks(app: Dash) -> None:
     )
 
 
-def _source_badge(snapshot: Snapshot) -> html.Span:
-    meta = snapshot.meta
-    worst = "ok"
-    for source in meta.sources:
-        if source.state.value != "ok":
-            worst = source.state.value
-    colour = {"ok": "success", "partial": "warning", "stale": "warning"}.get(worst, "danger")
+def _source_badge(provider: SnapshotProvider) -> list[Any]:
+    meta = provider.snapshot.meta
+    whole = provider.stale is None and all(s.state is SourceState.OK for s in meta.sources)
     details = "; ".join(f"{s.kind}: {s.name} {s.state.value}" for s in meta.sources)
-    return html.Span(
-        [
-            dbc.Badge(meta.generator, color=colour, className="me-2", id="shell-source-badge"),
-            html.Small(freshness(meta, datetime.now(UTC)), className="text-light"),
-        ],
-        title=f"{meta.start:%Y-%m-%d %H:%M} to {meta.end:%H:%M} UTC; {details}",
-    )
+    return [
+        dbc.Badge(
+            meta.generator,
+            color="success" if whole else "warning",
+            className="me-2",
+            id="shell-source-badge",
+            title=f"{meta.start:%Y-%m-%d %H:%M} to {meta.end:%H:%M} UTC; {details}",
+        ),
+        html.Small(freshness(meta, datetime.now(UTC)), className="text-light"),
+    ]
+
+
+def _banners(provider: SnapshotProvider) -> list[dbc.Alert]:
+    """The stale-metrics warning, then one line per source that is not fully there."""
+    alerts = []
+    if provider.stale is not None:
+        text = stale_message(provider.stale, provider.refresh_seconds)
+        alerts.append(dbc.Alert(text, color="warning", className="py-2 mb-2", id="shell-stale"))
+    for number, line in enumerate(source_notes(provider.snapshot.meta)):
+        alerts.append(
+            dbc.Alert(
+                line, color="secondary", className="py-1 mb-2 small", id=f"shell-note-{number}"
+            )
+        )
+    return alerts
 
 
 def _assets_folder() -> str:

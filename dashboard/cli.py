@@ -11,6 +11,7 @@ import logging
 import socket
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,8 +19,11 @@ import click
 
 from collectors.model import Snapshot
 from collectors.snapshot_io import SnapshotError, save_snapshot
-from dashboard.data import load_configured_snapshot
+from collectors.sources.manifests import ManifestError
+from collectors.sources.prometheus import PrometheusError
+from dashboard.data import ConfigError, LiveSource, load_configured_snapshot
 from dashboard.settings import SETTINGS_BY_NAME, Settings
+from dashboard.topology.window import duration_seconds
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,17 +43,89 @@ def _option(name: str, **kwargs: Any) -> Callable[[F], F]:
     )
 
 
-def _source_options(func: F) -> F:
-    """Options that choose the snapshot: a saved file, or the demo platform and its scale."""
-    for decorator in reversed(
-        (
-            _option("snapshot", type=click.Path(path_type=Path, dir_okay=False)),
-            _option("demo_seed", type=int),
-            _option("demo_workloads", type=click.IntRange(min=1)),
-        )
-    ):
-        func = decorator(func)
-    return func
+class _Duration(click.ParamType):  # type: ignore[type-arg]  # generic in recent click only
+    """A Prometheus-style duration ("90s", "10m", "1h"), as seconds."""
+
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        seconds = duration_seconds(str(value).strip())
+        if not seconds:
+            self.fail(f"{value!r} is not a duration like 30s, 10m or 1h", param, ctx)
+        return seconds
+
+
+class _Moment(click.ParamType):  # type: ignore[type-arg]
+    """A time: ISO 8601 (UTC unless it carries an offset) or Unix seconds."""
+
+    name = "time"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        text = str(value).strip()
+        try:
+            if text.replace(".", "", 1).isdigit():
+                return datetime.fromtimestamp(float(text), UTC)
+            moment = datetime.fromisoformat(text)
+        except (ValueError, OverflowError, OSError):
+            self.fail(f"{value!r} is not a time like 2026-11-24T12:00Z or 1795521600", param, ctx)
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+_FILE = click.Path(path_type=Path, dir_okay=False)
+
+
+def _options(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    def apply(func: F) -> F:
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+
+    return apply
+
+
+_demo_options = _options(
+    _option("demo_seed", type=int),
+    _option("demo_workloads", type=click.IntRange(min=1)),
+)
+_source_options = _options(_option("snapshot", type=_FILE), _demo_options)
+"""Options that choose the snapshot: a saved file, or the demo platform and its scale."""
+
+_prometheus_options = _options(
+    _option("prometheus", metavar="URL"),
+    _option("prometheus_token_file", type=_FILE),
+    _option("prometheus_user"),
+    _option("prometheus_password_file", type=_FILE),
+    _option("prometheus_ca_file", type=_FILE),
+    _option("prometheus_insecure", is_flag=True),
+    _option("prometheus_timeout", type=click.FloatRange(min=0.1)),
+    _option("prometheus_retries", type=click.IntRange(min=0, max=10)),
+    _option("namespace", multiple=True),
+    _option("manifests", type=click.Path(path_type=Path)),
+    _option("window", type=_Duration()),
+    _option("history", type=_Duration()),
+)
+"""Options of the live source: where Prometheus is, how to reach it, what to ask."""
+
+
+def _settings(**options: Any) -> Settings:
+    """Settings from a command's options (the CLI names differ from the fields in a few places)."""
+    renamed = {
+        "namespace": "namespaces",
+        "window": "window_seconds",
+        "history": "history_seconds",
+        "refresh": "refresh_seconds",
+    }
+    fields = {renamed.get(name, name): value for name, value in options.items()}
+    fields["namespaces"] = tuple(fields.get("namespaces") or ())
+    if fields.get("prometheus") is not None and fields.get("snapshot") is not None:
+        raise click.UsageError("choose one source: --snapshot FILE or --prometheus URL")
+    return Settings(**fields)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -62,32 +138,36 @@ def main(verbose: int) -> None:
     """
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if verbose < 2:  # urllib3 warns of every retry with the whole query URL: noise below -vv
+        logging.getLogger("urllib3").setLevel(logging.ERROR)
 
 
 @main.command()
 @_option("host")
 @_option("port", type=click.IntRange(1, 65535))
 @_source_options
+@_prometheus_options
+@_option("refresh", type=click.IntRange(min=0))
 @click.option("--debug", is_flag=True, help="Dash debug mode (reloader, error overlay).")
-def serve(
-    host: str,
-    port: int,
-    snapshot: Path | None,
-    demo_seed: int,
-    demo_workloads: int | None,
-    debug: bool,
-) -> None:
-    """Serve the dashboard (the demo platform unless --snapshot is given)."""
+def serve(debug: bool, **options: Any) -> None:
+    """Serve the dashboard: live from --prometheus, a --snapshot file, or the demo platform.
+
+    Live, it re-collects every --refresh seconds (0: never) in the background; when Prometheus
+    stops answering it keeps serving the last good data under a "metrics stale" banner and
+    recovers by itself.
+    """
     from dashboard.app import create_app  # Dash is slow to import; only serve needs it
 
-    settings = Settings(
-        host=host, port=port, snapshot=snapshot, demo_seed=demo_seed, demo_workloads=demo_workloads
-    )
-    _check_can_listen(host, port)
-    snap = _load(settings)
-    app = create_app(settings, snap)
-    click.echo(f"meshlens dashboard at {settings.url} ({snap.meta.generator}; Ctrl+C to stop)")
-    app.run(host=host, port=port, debug=debug)
+    settings = _settings(**options)
+    _check_can_listen(settings.host, settings.port)
+    collect = _live_source(settings).collect if settings.prometheus else None
+    snap = _load(settings, collect)
+    app = create_app(settings, snap, collect=collect)
+    how = snap.meta.generator
+    if collect is not None and settings.refresh_seconds:
+        how += f", re-collected every {settings.refresh_seconds} s"
+    click.echo(f"meshlens dashboard at {settings.url} ({how}; Ctrl+C to stop)")
+    app.run(host=settings.host, port=settings.port, debug=debug)
 
 
 @main.group()
@@ -97,12 +177,15 @@ def snapshot() -> None:
 
 @snapshot.command("save")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False, writable=True))
-@_option("demo_seed", type=int)
-@_option("demo_workloads", type=click.IntRange(min=1))
-def snapshot_save(file: Path, demo_seed: int, demo_workloads: int | None) -> None:
-    """Save a snapshot of the demo platform to FILE."""
-    settings = Settings(demo_seed=demo_seed, demo_workloads=demo_workloads)
-    snap = _load(settings)
+@_demo_options
+@_prometheus_options
+@_option("at", type=_Moment())
+def snapshot_save(file: Path, **options: Any) -> None:
+    """Save a snapshot to FILE: live from --prometheus, else the demo platform.
+
+    meshlens serve --snapshot FILE replays it anywhere, with no access to the cluster.
+    """
+    snap = _load(_settings(**options))
     try:
         save_snapshot(snap, file)
     except SnapshotError as exc:
@@ -115,6 +198,8 @@ def snapshot_save(file: Path, demo_seed: int, demo_workloads: int | None) -> Non
 
 @main.command()
 @_source_options
+@_prometheus_options
+@_option("at", type=_Moment())
 @click.option(
     "--format",
     "fmt",
@@ -129,13 +214,14 @@ def snapshot_save(file: Path, demo_seed: int, demo_workloads: int | None) -> Non
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write here instead of standard output.",
 )
-def export(
-    snapshot: Path | None, demo_seed: int, demo_workloads: int | None, fmt: str, output: Path | None
-) -> None:
-    """Export the dependency graph (nodes, edges, traffic) as JSON or DOT."""
+def export(fmt: str, output: Path | None, **options: Any) -> None:
+    """Export the dependency graph (nodes, edges, traffic) as JSON or DOT.
+
+    From --prometheus (e.g. --at 2026-11-24T12:00Z --window 10m), a --snapshot file, or the demo.
+    """
     from dashboard.export import export_dot, export_json
 
-    snap = _load(Settings(snapshot=snapshot, demo_seed=demo_seed, demo_workloads=demo_workloads))
+    snap = _load(_settings(**options))
     text = export_json(snap) if fmt == "json" else export_dot(snap)
     if output is None:
         sys.stdout.write(text)
@@ -148,8 +234,7 @@ def export(
 
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False, writable=True))
-@_option("demo_seed", type=int)
-@_option("demo_workloads", type=click.IntRange(min=1))
+@_demo_options
 @click.option(
     "--minutes",
     type=click.IntRange(min=1),
@@ -201,8 +286,19 @@ def _check_can_listen(host: str, port: int) -> None:
         ) from None
 
 
-def _load(settings: Settings) -> Snapshot:
+_USER_ERRORS = (SnapshotError, PrometheusError, ConfigError, ManifestError)
+"""Failures people can fix, whose message is one line: no traceback for them."""
+
+
+def _live_source(settings: Settings) -> LiveSource:
     try:
-        return load_configured_snapshot(settings)
-    except SnapshotError as exc:
+        return LiveSource(settings)
+    except _USER_ERRORS as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _load(settings: Settings, collect: Callable[[], Snapshot] | None = None) -> Snapshot:
+    try:
+        return collect() if collect is not None else load_configured_snapshot(settings)
+    except _USER_ERRORS as exc:
         raise click.ClickException(str(exc)) from None

@@ -3,23 +3,43 @@
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from collectors.model import Snapshot
+from collectors.cluster import ClusterObjects, KubeObject
+from collectors.kinds import SourceState
+from collectors.model import Snapshot, SourceStatus
 from collectors.snapshot_io import load_snapshot
 from collectors.sources.demo import demo_snapshot
-from dashboard.settings import Settings
+from collectors.sources.manifests import load_manifests
+from collectors.sources.prometheus import PrometheusConfig, PrometheusMetrics, prometheus_snapshot
+from dashboard.settings import PASSWORD_ENV, TOKEN_ENV, Settings
 
 log = logging.getLogger(__name__)
 
+SERIES_POINTS = 240
+"""Points per live series at most: a step of 15 s over an hour, coarser over longer history."""
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used (an unreadable token file...); one line for people."""
+
 
 def load_configured_snapshot(settings: Settings) -> Snapshot:
-    """Return the snapshot the settings name: a saved file, else the built-in demo platform.
+    """Return the snapshot the settings name: live from Prometheus, a saved file, else the demo.
 
-    Raises :class:`collectors.snapshot_io.SnapshotError` for an unreadable file.
+    Raises :class:`collectors.snapshot_io.SnapshotError` for an unreadable file,
+    :class:`~collectors.sources.prometheus.PrometheusError` when Prometheus does not answer,
+    :class:`ConfigError` or :class:`~collectors.sources.manifests.ManifestError` for bad settings.
     """
     started = time.perf_counter()
-    if settings.snapshot is not None:
+    if settings.prometheus is not None:
+        snapshot = LiveSource(settings).collect()
+    elif settings.snapshot is not None:
         snapshot = load_snapshot(settings.snapshot)
     else:
         snapshot = demo_snapshot(seed=settings.demo_seed, workloads=settings.demo_workloads)
@@ -27,12 +47,124 @@ def load_configured_snapshot(settings: Settings) -> Snapshot:
     return snapshot
 
 
-class SnapshotProvider:
-    """Holds the snapshot every browser session sees.
+def prometheus_config(settings: Settings) -> PrometheusConfig:
+    """The Prometheus connection the settings describe, secrets read from their file or env."""
+    if settings.prometheus is None:
+        raise ConfigError("no Prometheus URL given (--prometheus)")
+    token = _secret(settings.prometheus_token_file, TOKEN_ENV)
+    auth = None
+    if settings.prometheus_user:
+        auth = (settings.prometheus_user, _secret(settings.prometheus_password_file, PASSWORD_ENV))
+    return PrometheusConfig(
+        settings.prometheus,
+        bearer_token=token or None,
+        basic_auth=auth,
+        ca_file=settings.prometheus_ca_file,
+        insecure=settings.prometheus_insecure,
+        timeout_seconds=settings.prometheus_timeout,
+        retries=settings.prometheus_retries,
+        namespaces=settings.namespaces,
+    )
 
-    One per app, injected (no module-level singleton) so tests and notebooks build their own.
-    Live refresh replaces :attr:`snapshot` from one place; pages only read it.
+
+def _secret(path: Path | None, env: str) -> str:
+    if path is None:
+        return os.environ.get(env, "").strip()
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or "not UTF-8 text"
+        raise ConfigError(f"cannot read {path}: {reason}") from None
+
+
+class LiveSource:
+    """One Prometheus (and optionally manifests) turned into snapshots, one per ``collect``.
+
+    The connection and the cluster objects are set up once; each collection asks the fixed
+    query set again.
     """
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.metrics = PrometheusMetrics(prometheus_config(settings))
+        self._objects: ClusterObjects | None = None
+        self._cluster: SourceStatus | None = None
+        if settings.manifests is not None:
+            self._objects = _in_namespaces(load_manifests(settings.manifests), settings.namespaces)
+            self._cluster = SourceStatus(
+                "manifests",
+                "cluster",
+                SourceState.OK,
+                f"{settings.manifests} (read once at start)",
+                fetched_at=datetime.now(UTC),
+            )
+
+    def collect(self) -> Snapshot:
+        """Collect now (or at the ``at`` setting) and build the snapshot."""
+        settings = self.settings
+        step = max(15, settings.history_seconds // SERIES_POINTS)
+        return prometheus_snapshot(
+            self.metrics,
+            end=settings.at or datetime.now(UTC),
+            span=timedelta(seconds=settings.history_seconds),
+            step_seconds=step,
+            rate_window_seconds=settings.window_seconds,
+            objects=self._objects,
+            cluster=self._cluster,
+        )
+
+
+def _in_namespaces(objects: ClusterObjects, namespaces: tuple[str, ...]) -> ClusterObjects:
+    """Keep cluster-scoped objects and those of ``namespaces`` (all when it is empty)."""
+    if not namespaces:
+        return objects
+    wanted = set(namespaces)
+
+    def kept(item: KubeObject) -> bool:
+        metadata = item.get("metadata", {})
+        if item.get("kind") == "Namespace":
+            return metadata.get("name") in wanted
+        namespace = metadata.get("namespace")
+        return namespace is None or namespace in wanted  # Nodes and other cluster-wide kinds
+
+    return ClusterObjects([item for item in objects.items if kept(item)], dict(objects.missing))
+
+
+@dataclass(frozen=True, slots=True)
+class Staleness:
+    """Why the snapshot served is old: the last collections failed."""
+
+    since: datetime  # when the snapshot served was collected
+    reason: str  # the last failure, one line
+    failures: int  # collections failed in a row
+
+
+class SnapshotProvider:
+    """Holds the snapshot every browser session sees, and whether it is stale.
+
+    One per app, injected (no module-level singleton) so tests and notebooks build their own.
+    Live refresh replaces the snapshot from one place; pages only read it. ``version`` counts
+    replacements, so browsers can tell a new snapshot from the one they drew.
+    """
+
+    def __init__(self, snapshot: Snapshot, *, refresh_seconds: int | None = None) -> None:
+        self._lock = threading.Lock()
         self.snapshot = snapshot
+        self.refresh_seconds = refresh_seconds  # None: a fixed snapshot, never re-collected
+        self.version = 0
+        self.collected_at = datetime.now(UTC)
+        self.stale: Staleness | None = None
+
+    def replace(self, snapshot: Snapshot) -> None:
+        """Serve a freshly collected snapshot."""
+        with self._lock:
+            self.snapshot = snapshot
+            self.version += 1
+            self.collected_at = datetime.now(UTC)
+            self.stale = None
+
+    def failed(self, reason: str) -> None:
+        """Keep serving the last good snapshot, marked stale with the reason."""
+        with self._lock:
+            failures = 1 if self.stale is None else self.stale.failures + 1
+            self.stale = Staleness(self.collected_at, reason, failures)

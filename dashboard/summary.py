@@ -6,8 +6,9 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from collectors.kinds import EdgeKind, Health, NodeKind
+from collectors.kinds import EdgeKind, Health, NodeKind, SourceState
 from collectors.model import Snapshot, SnapshotMeta
+from dashboard.data import Staleness
 from dashboard.topology.window import human_duration
 
 _HEALTH_ORDER = {Health.FAILURE: 0, Health.DEGRADED: 1, Health.HEALTHY: 2, Health.NO_TRAFFIC: 3}
@@ -86,3 +87,30 @@ def freshness(meta: SnapshotMeta, now: datetime) -> str:
     else:
         when = f"{human_duration(60 * (age // 60))} ago"
     return f"data until {meta.end:%Y-%m-%d %H:%M} UTC, {when}"
+
+
+def stale_message(stale: Staleness, refresh_seconds: int | None) -> str:
+    """The banner over every page while collections fail.
+
+    >>> from datetime import UTC
+    >>> at = datetime(2026, 11, 24, 12, 3, 15, tzinfo=UTC)
+    >>> stale_message(Staleness(at, "Prometheus did not answer: timeout", 2), 30)[:57]
+    'Metrics stale since 12:03:15 UTC (2 collections failed): '
+    """
+    failed = (
+        "1 collection failed" if stale.failures == 1 else f"{stale.failures} collections failed"
+    )
+    retry = f"; retrying every {human_duration(refresh_seconds)}" if refresh_seconds else ""
+    return (
+        f"Metrics stale since {stale.since:%H:%M:%S} UTC ({failed}): {stale.reason.rstrip('.')}. "
+        f"Showing the last good data{retry}."
+    )
+
+
+def source_notes(meta: SnapshotMeta) -> list[str]:
+    """One line per source that is not all there, e.g. a graph from telemetry alone."""
+    return [
+        f"{source.kind.capitalize()} ({source.name}): {source.detail or source.state.value}"
+        for source in meta.sources
+        if source.state is not SourceState.OK
+    ]

@@ -54,48 +54,79 @@ def backfill(openmetrics: Path, tsdb: Path) -> None:
         raise RuntimeError(f"promtool failed: {done.stderr.strip()[-2000:]}")
 
 
+class PrometheusServer:
+    """One Prometheus process over ``tsdb``; stop and start it again on the same port."""
+
+    def __init__(self, tsdb: Path, workdir: Path) -> None:
+        assert PROMETHEUS is not None, MISSING
+        self.tsdb = tsdb
+        self.workdir = workdir
+        self.url = f"http://127.0.0.1:{free_port()}"
+        self._process: subprocess.Popen[bytes] | None = None
+        self._config = workdir / "prometheus.yml"
+        self._config.write_text("global:\n  scrape_interval: 1h\nscrape_configs: []\n")
+        self._log = workdir / "prometheus.log"
+
+    def start(self) -> None:
+        """Start and wait until ready (raises with the log's tail when it does not start)."""
+        assert PROMETHEUS is not None and self._process is None
+        with self._log.open("a") as log:
+            self._process = subprocess.Popen(
+                [
+                    PROMETHEUS,
+                    f"--config.file={self._config}",
+                    f"--storage.tsdb.path={self.tsdb}",
+                    f"--web.listen-address={self.url.removeprefix('http://')}",
+                    "--storage.tsdb.retention.time=100y",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 30
+        while not self._ready():
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"prometheus did not start: {self._log.read_text()[-2000:]}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        """Terminate (kill after 10 s); the TSDB stays for the next start."""
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process = None
+
+    def _ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as answer:
+                return bool(answer.status == 200)
+        except OSError:
+            return False
+
+
 @contextmanager
 def running_prometheus(tsdb: Path, workdir: Path) -> Iterator[str]:
     """Serve ``tsdb`` until the block ends; yields the base URL."""
-    assert PROMETHEUS is not None, MISSING
-    config = workdir / "prometheus.yml"
-    config.write_text("global:\n  scrape_interval: 1h\nscrape_configs: []\n")
-    port = free_port()
-    log = (workdir / "prometheus.log").open("w")
-    process = subprocess.Popen(
-        [
-            PROMETHEUS,
-            f"--config.file={config}",
-            f"--storage.tsdb.path={tsdb}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--storage.tsdb.retention.time=100y",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
+    server = PrometheusServer(tsdb, workdir)
+    server.start()
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/-/ready", timeout=1) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"prometheus did not start: {(workdir / 'prometheus.log').read_text()[-2000:]}"
-                )
-            time.sleep(0.1)
-        yield url
+        yield server.url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        server.stop()
+
+
+def copy_blocks(tsdb: Path, into: Path) -> Path:
+    """Copy the persisted blocks (immutable, unlike the WAL) for a Prometheus of one's own."""
+    into.mkdir(parents=True)
+    for block in tsdb.iterdir():
+        if (block / "meta.json").exists():
+            shutil.copytree(block, into / block.name)
+    return into
 
 
 def instant_query(url: str, promql: str, at: float) -> list[dict[str, Any]]:
@@ -118,6 +149,7 @@ class BackfilledDemo:
     demo: DemoData
     url: str
     samples: int
+    tsdb: Path  # its blocks, for tests that need a Prometheus of their own (copy_blocks)
 
 
 @contextmanager
@@ -131,4 +163,4 @@ def backfilled_demo(workdir: Path) -> Iterator[BackfilledDemo]:
     backfill(openmetrics, workdir / "tsdb")
     openmetrics.unlink()
     with running_prometheus(workdir / "tsdb", workdir) as url:
-        yield BackfilledDemo(demo, url, samples)
+        yield BackfilledDemo(demo, url, samples, workdir / "tsdb")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import pytest
+from app_requests import render_page
 from dash import Dash
 
 from collectors.model import Snapshot
@@ -17,28 +17,6 @@ from dashboard.summary import freshness
 @pytest.fixture(scope="module")
 def app(demo: Snapshot) -> Dash:
     return create_app(Settings(), demo)
-
-
-def _render(app: Dash, path: str, search: str = "") -> str:
-    """Ask the page-routing callback for ``path`` the way the browser does."""
-    client = app.server.test_client()
-    assert client.get("/topology").status_code == 200
-    payload = {
-        "output": ".._pages_content.children..._pages_store.data..",
-        "outputs": [
-            {"id": "_pages_content", "property": "children"},
-            {"id": "_pages_store", "property": "data"},
-        ],
-        "inputs": [
-            {"id": "_pages_location", "property": "pathname", "value": path},
-            {"id": "_pages_location", "property": "search", "value": search},
-        ],
-        "changedPropIds": ["_pages_location.pathname"],
-        "state": [],
-    }
-    response = client.post("/_dash-update-component", json=payload)
-    assert response.status_code == 200, response.data[:500]
-    return json.dumps(response.get_json())
 
 
 def test_home_opens_topology_and_bootstrap_is_local(app: Dash) -> None:
@@ -53,7 +31,7 @@ def test_home_opens_topology_and_bootstrap_is_local(app: Dash) -> None:
 
 
 def test_overview_lists_every_namespace(app: Dash, demo: Snapshot) -> None:
-    body = _render(app, "/overview")
+    body = render_page(app, "/overview")
     for namespace in ("boutique", "bookinfo", "istio-system", "ml-platform"):
         assert namespace in body
     assert demo.incidents[0].summary in body
@@ -61,11 +39,11 @@ def test_overview_lists_every_namespace(app: Dash, demo: Snapshot) -> None:
 
 def test_unbuilt_pages_say_so(app: Dash) -> None:
     for path in ("/triage", "/gpu", "/lineage"):
-        assert "not built yet" in _render(app, path)
+        assert "not built yet" in render_page(app, path)
 
 
 def test_topology_page_draws_the_view_a_link_describes(app: Dash) -> None:
-    body = _render(app, "/topology", "?graph=app&selected=app:Kubernetes/bookinfo/ratings")
+    body = render_page(app, "/topology", "?graph=app&selected=app:Kubernetes/bookinfo/ratings")
     assert '"id": "app:Kubernetes/bookinfo/ratings"' in body
     assert "workload:Kubernetes/bookinfo/reviews-v2" not in body  # merged into the reviews app
     assert "Callers" in body and "reviews" in body  # the side panel of the selection
@@ -77,7 +55,7 @@ def test_hostile_topology_links_get_one_line_notices_not_errors(app: Dash) -> No
         "&find=((((&hide=" + "x" * 5000 + "&window=9999999999h&end=yesterday&focus=%00"
         "&selected=../../etc/passwd&collapse=,,,"
     )
-    body = _render(app, "/topology", hostile)
+    body = render_page(app, "/topology", hostile)
     assert "ignored graph" in body and "ignored layout" in body and "ignored hide" in body
     assert "find: expected a condition after" in body
     # Quoted back only as the text of an alert (React escapes text), cut to 40 characters.

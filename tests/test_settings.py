@@ -16,12 +16,15 @@ def test_every_setting_is_documented() -> None:
         assert f"`{setting.env}`" in docs, setting.name
 
 
-def test_serve_help_lists_every_setting() -> None:
-    result = CliRunner().invoke(main, ["serve", "--help"])
-    assert result.exit_code == 0
+def test_every_setting_is_in_the_help_of_a_command() -> None:
+    helps = ""
+    for command in (["serve"], ["export"], ["snapshot", "save"]):
+        result = CliRunner().invoke(main, [*command, "--help"])
+        assert result.exit_code == 0
+        helps += result.output
     for setting in SETTINGS:
-        assert setting.flag in result.output
-        assert setting.env in result.output
+        assert setting.flag in helps
+        assert setting.env in helps
 
 
 def test_url_for_wildcard_and_ipv6_hosts() -> None:

@@ -254,9 +254,12 @@ def prometheus_snapshot(
     step_seconds: int = 15,
     rate_window_seconds: int = 600,
     objects: ClusterObjects | None = None,
+    cluster: SourceStatus | None = None,
     options: BuildOptions | None = None,
 ) -> Snapshot:
     """Collect once and build the snapshot; without ``objects`` the graph is telemetry alone.
+
+    ``cluster`` is the status of the source ``objects`` came from, shown next to Prometheus's.
 
     Raises :class:`PrometheusError` when Prometheus answered nothing.
     """
@@ -266,17 +269,19 @@ def prometheus_snapshot(
     now = datetime.now(UTC)
     url = source.config.display_url
     failed = sorted(metrics.failed)
-    sources = [
-        SourceStatus(
-            "prometheus",
-            "metrics",
-            SourceState.PARTIAL if failed else SourceState.OK,
-            f"{url}: {len(failed)} of the fixed queries failed" if failed else url,
-            fetched_at=now,
-            missing=failed,
+    state, detail = SourceState.OK, url
+    if failed:
+        state, detail = SourceState.PARTIAL, f"{url}: {len(failed)} of the fixed queries failed"
+    elif not any(metrics.instant.values()):
+        state = SourceState.PARTIAL
+        detail = (
+            f"{url} holds no Istio telemetry for the {rate_window_seconds} s before "
+            f"{end:%Y-%m-%d %H:%M} UTC: are the sidecars (or waypoints) scraped?"
         )
-    ]
-    if objects is None:
+    sources = [SourceStatus("prometheus", "metrics", state, detail, fetched_at=now, missing=failed)]
+    if objects is not None and cluster is not None:
+        sources.append(cluster)
+    elif objects is None:
         sources.append(
             SourceStatus(
                 "kubernetes",

@@ -16,7 +16,7 @@ import dash_bootstrap_components as dbc
 import dash_cytoscape as cyto
 from dash import ClientsideFunction, Input, Output, State, ctx, dcc, html
 
-from dashboard.app import current_engine, current_snapshot
+from dashboard.app import SNAPSHOT_VERSION, current_engine, current_provider, current_snapshot
 from dashboard.components.topology_graph import topology_graph
 from dashboard.components.topology_panel import PanelContents, panel, panel_contents
 from dashboard.components.topology_toolbar import toolbar
@@ -100,6 +100,7 @@ def _rendered(scene: Scene) -> dict[str, Any]:
     drawn = to_query(scene.state.with_changes(selected=""))
     return {
         "drawn": drawn,
+        "version": current_provider().version,
         "layout_key": scene.layout_key,
         "collapsed": sorted(scene.collapsed),
         "large": scene.large,
@@ -182,13 +183,20 @@ def _collapse_value(state: TopologyState) -> list[str] | None:
     Output(Control.HIDE, "invalid"),
     Output(f"{Control.HIDE}-feedback", "children"),
     Input(STATE, "data"),
+    Input(SNAPSHOT_VERSION, "data"),  # live mode: a new snapshot was collected
     State(RENDERED, "data"),
     prevent_initial_call=True,
 )
-def render(query: dict[str, str], rendered: dict[str, Any] | None) -> tuple[Any, ...]:
+def render(
+    query: dict[str, str], _version: int | None, rendered: dict[str, Any] | None
+) -> tuple[Any, ...]:
     """Draw the graph for the state; a change of selection alone redraws nothing."""
     state, problems = parse_state(query or {})
-    if rendered and rendered.get("drawn") == to_query(state.with_changes(selected="")):
+    if (
+        rendered
+        and rendered.get("drawn") == to_query(state.with_changes(selected=""))
+        and rendered.get("version") == current_provider().version
+    ):
         raise dash.exceptions.PreventUpdate
     scene = _scene(state)
     return (
@@ -212,8 +220,9 @@ def render(query: dict[str, str], rendered: dict[str, Any] | None) -> tuple[Any,
     Output(Control.TOGGLE_NAMESPACE, "style"),
     Input(STATE, "data"),
     Input("shell-theme", "value"),  # also at load: the theme a browser remembered may be dark
+    Input(SNAPSHOT_VERSION, "data"),
 )
-def show_details(query: dict[str, str], dark: bool | None) -> tuple[Any, ...]:
+def show_details(query: dict[str, str], dark: bool | None, _version: int | None) -> tuple[Any, ...]:
     """Fill the side panel for the selected node or edge."""
     if ctx.triggered_id is None and not dark:
         raise dash.exceptions.PreventUpdate  # ``layout`` already drew this panel, light

@@ -26,6 +26,7 @@ from collectors.model import SnapshotMeta
 __all__ = [
     "DURATION_CHOICES",
     "TimeWindow",
+    "duration_seconds",
     "human_duration",
     "parse_window",
     "window_choices",
@@ -110,14 +111,19 @@ def window_choices(meta: SnapshotMeta) -> list[tuple[str, str]]:
     rate_window = meta.rate_window_seconds
     choices = [("", f"last {human_duration(rate_window)} (snapshot rates)")]
     for value in DURATION_CHOICES:
-        seconds = _duration_seconds(value)
+        seconds = duration_seconds(value)
         if seconds is not None and rate_window < seconds < span:
             choices.append((value, f"last {human_duration(seconds)}"))
     choices.append(("all", f"whole snapshot ({human_duration(span)})"))
     return choices
 
 
-def _duration_seconds(text: str) -> int | None:
+def duration_seconds(text: str) -> int | None:
+    """Seconds in a Prometheus-style duration ("90s", "10m", "6h", "1d"), else None.
+
+    >>> duration_seconds("10m"), duration_seconds("10 minutes")
+    (600, None)
+    """
     found = _DURATION.fullmatch(text)
     if found is None:
         return None
@@ -184,7 +190,7 @@ def parse_window(
     elif text.lower() == "all":
         seconds = max(0, round((stop - data_start).total_seconds()))
     else:
-        seconds = _duration_seconds(text) if text else meta.rate_window_seconds
+        seconds = duration_seconds(text) if text else meta.rate_window_seconds
     if not seconds:
         notes.append(
             f"Time window {_shown(text)} is not understood (try 30m, 1h, 6h or all); "

@@ -1,0 +1,40 @@
+"""Requests a browser sends to the Dash app, made through Flask's test client."""
+
+from __future__ import annotations
+
+import json
+
+from dash import Dash
+
+
+def render_page(app: Dash, path: str, search: str = "") -> str:
+    """Open ``path`` (its HTML must answer 200), then ask the page-routing callback for it.
+
+    Returns the callback's JSON answer as text.
+    """
+    client = app.server.test_client()
+    opened = client.get(path)
+    assert opened.status_code == 200, (path, opened.status_code)
+    payload = {
+        "output": ".._pages_content.children..._pages_store.data..",
+        "outputs": [
+            {"id": "_pages_content", "property": "children"},
+            {"id": "_pages_store", "property": "data"},
+        ],
+        "inputs": [
+            {"id": "_pages_location", "property": "pathname", "value": path},
+            {"id": "_pages_location", "property": "search", "value": search},
+        ],
+        "changedPropIds": ["_pages_location.pathname"],
+        "state": [],
+    }
+    response = client.post("/_dash-update-component", json=payload)
+    assert response.status_code == 200, response.data[:500]
+    return json.dumps(response.get_json())
+
+
+def shell_layout(app: Dash) -> str:
+    """The shell around every page (navbar, source badge, banners), as JSON text."""
+    response = app.server.test_client().get("/_dash-layout")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
