@@ -37,4 +37,23 @@ def shell_layout(app: Dash) -> str:
     """The shell around every page (navbar, source badge, banners), as JSON text."""
     response = app.server.test_client().get("/_dash-layout")
     assert response.status_code == 200
-    return response.get_data(as_text=True)
+    text: str = response.get_data(as_text=True)
+    return text
+
+
+def poll_shell(app: Dash, shown_version: int) -> str:
+    """Fire the shell's status poll as the browser's interval does; the answer as JSON text."""
+    payload = {
+        "output": "..shell-source.children...shell-banner.children...shell-snapshot-version.data..",
+        "outputs": [
+            {"id": "shell-source", "property": "children"},
+            {"id": "shell-banner", "property": "children"},
+            {"id": "shell-snapshot-version", "property": "data"},
+        ],
+        "inputs": [{"id": "shell-refresh", "property": "n_intervals", "value": 1}],
+        "changedPropIds": ["shell-refresh.n_intervals"],
+        "state": [{"id": "shell-snapshot-version", "property": "data", "value": shown_version}],
+    }
+    response = app.server.test_client().post("/_dash-update-component", json=payload)
+    assert response.status_code == 200, response.data[:500]
+    return json.dumps(response.get_json())
