@@ -131,7 +131,9 @@ def _describe(error: Exception, timeout_seconds: float) -> str:
         return f"no answer within {timeout_seconds:g} s"
     if isinstance(error, requests.ConnectionError):
         errno = _ERRNO.search(text)
-        return errno.group(1).strip().lower() if errno else "cannot connect"
+        if errno:
+            return errno.group(1).strip().lower()
+        return "connection closed before an answer" if "aborted" in text else "cannot connect"
     status = _STATUS.match(text) if isinstance(error, PrometheusApiClientException) else None
     if status is not None:
         code = int(status.group(1))
@@ -246,6 +248,10 @@ class PrometheusMetrics:
         log.debug("query %s: %s", query.key, promql)
 
 
+def _seconds(seconds: int) -> str:
+    return f"{seconds // 60} min" if seconds % 60 == 0 else f"{seconds} s"
+
+
 def prometheus_snapshot(
     source: PrometheusMetrics,
     *,
@@ -275,7 +281,7 @@ def prometheus_snapshot(
     elif not any(metrics.instant.values()):
         state = SourceState.PARTIAL
         detail = (
-            f"{url} holds no Istio telemetry for the {rate_window_seconds} s before "
+            f"{url} holds no Istio telemetry for the {_seconds(rate_window_seconds)} before "
             f"{end:%Y-%m-%d %H:%M} UTC: are the sidecars (or waypoints) scraped?"
         )
     sources = [SourceStatus("prometheus", "metrics", state, detail, fetched_at=now, missing=failed)]
