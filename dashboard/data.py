@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from collectors.cluster import ClusterObjects, KubeObject
+from collectors.cluster import ClusterObjects
+from collectors.inventory import in_namespaces
 from collectors.kinds import SourceState
 from collectors.model import Snapshot, SourceStatus
 from collectors.snapshot_io import load_snapshot
@@ -90,7 +91,7 @@ class LiveSource:
         self._objects: ClusterObjects | None = None
         self._cluster: SourceStatus | None = None
         if settings.manifests is not None:
-            self._objects = _in_namespaces(load_manifests(settings.manifests), settings.namespaces)
+            self._objects = in_namespaces(load_manifests(settings.manifests), settings.namespaces)
             self._cluster = SourceStatus(
                 "manifests",
                 "cluster",
@@ -112,22 +113,6 @@ class LiveSource:
             objects=self._objects,
             cluster=self._cluster,
         )
-
-
-def _in_namespaces(objects: ClusterObjects, namespaces: tuple[str, ...]) -> ClusterObjects:
-    """Keep cluster-scoped objects and those of ``namespaces`` (all when it is empty)."""
-    if not namespaces:
-        return objects
-    wanted = set(namespaces)
-
-    def kept(item: KubeObject) -> bool:
-        metadata = item.get("metadata", {})
-        if item.get("kind") == "Namespace":
-            return metadata.get("name") in wanted
-        namespace = metadata.get("namespace")
-        return namespace is None or namespace in wanted  # Nodes and other cluster-wide kinds
-
-    return ClusterObjects([item for item in objects.items if kept(item)], dict(objects.missing))
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,3 +95,15 @@ def test_an_unreachable_prometheus_is_one_line_not_a_traceback() -> None:
     message = str(raised.value)
     assert message.startswith(f"Prometheus at {url} did not answer: ")
     assert "\n" not in message and len(message) < 500
+
+
+def test_a_prometheus_without_istio_telemetry_then_says_so(
+    backfilled_demo: BackfilledDemo,
+) -> None:
+    source = PrometheusMetrics(PrometheusConfig(backfilled_demo.url))
+    after = backfilled_demo.demo.metrics.evaluated_at + timedelta(days=1)  # no data there
+    snapshot = prometheus_snapshot(source, end=after, span=timedelta(minutes=10))
+    status = next(s for s in snapshot.meta.sources if s.name == "prometheus")
+    assert status.state is SourceState.PARTIAL
+    assert "holds no Istio telemetry for the 10 min before 2026-11-25 12:00 UTC" in status.detail
+    assert not list(snapshot.edges(EdgeKind.CALLS))

@@ -23,7 +23,25 @@ from collectors.inventory.serving import add_inference_services
 from collectors.inventory.workloads import add_workloads
 from collectors.model import GraphPart
 
-__all__ = ["inventory_graph"]
+__all__ = ["in_namespaces", "inventory_graph"]
+
+
+def in_namespaces(objects: ClusterObjects, namespaces: tuple[str, ...]) -> ClusterObjects:
+    """Keep those namespaces' objects and the cluster-wide ones (Nodes...); all when empty.
+
+    An object without a namespace lives in ``default``, as ``kubectl apply`` would put it.
+    """
+    if not namespaces:
+        return objects
+    wanted = set(namespaces)
+
+    def kept(item: KubeObject) -> bool:
+        if item.get("kind") == "Namespace":
+            return name_of(item) in wanted
+        namespace = namespace_of(item)
+        return namespace == "" or namespace in wanted
+
+    return ClusterObjects([item for item in objects.items if kept(item)], dict(objects.missing))
 
 
 def inventory_graph(objects: ClusterObjects, *, cluster: str = DEFAULT_CLUSTER) -> GraphPart:
