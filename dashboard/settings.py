@@ -64,7 +64,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("prometheus_password_file", None, "File holding the basic-auth password."),
     Setting("prometheus_ca_file", None, "CA bundle that signed Prometheus's TLS certificate."),
     Setting("prometheus_insecure", False, "Do not verify Prometheus's TLS certificate (labs)."),
-    Setting("prometheus_timeout", 30, "Seconds to wait for each answer of Prometheus."),
+    Setting("prometheus_timeout", 60, "Seconds to wait for each answer of Prometheus."),
     Setting(
         "prometheus_retries",
         2,
@@ -117,7 +117,7 @@ class Settings:
     prometheus_password_file: Path | None = None
     prometheus_ca_file: Path | None = None
     prometheus_insecure: bool = False
-    prometheus_timeout: float = 30.0
+    prometheus_timeout: float = 60.0
     prometheus_retries: int = 2
     namespaces: tuple[str, ...] = ()
     manifests: Path | None = None
