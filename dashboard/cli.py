@@ -11,7 +11,6 @@ import logging
 import socket
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,9 +20,9 @@ from collectors.model import Snapshot
 from collectors.snapshot_io import SnapshotError, save_snapshot
 from collectors.sources.manifests import ManifestError
 from collectors.sources.prometheus import PrometheusError
+from dashboard.cli_types import Duration, Moment
 from dashboard.data import ConfigError, LiveSource, load_configured_snapshot
 from dashboard.settings import SETTINGS_BY_NAME, Settings
-from dashboard.topology.window import duration_seconds
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -41,40 +40,6 @@ def _option(name: str, **kwargs: Any) -> Callable[[F], F]:
         help=setting.help,
         **kwargs,
     )
-
-
-class _Duration(click.ParamType):  # type: ignore[type-arg]  # generic in recent click only
-    """A Prometheus-style duration ("90s", "10m", "1h"), as seconds."""
-
-    name = "duration"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        if isinstance(value, int):
-            return value
-        seconds = duration_seconds(str(value).strip())
-        if not seconds:
-            self.fail(f"{value!r} is not a duration like 30s, 10m or 1h", param, ctx)
-        return seconds
-
-
-class _Moment(click.ParamType):  # type: ignore[type-arg]
-    """A time: ISO 8601 (UTC unless it carries an offset) or Unix seconds."""
-
-    name = "time"
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> datetime:
-        if isinstance(value, datetime):
-            return value
-        text = str(value).strip()
-        try:
-            if text.replace(".", "", 1).isdigit():
-                return datetime.fromtimestamp(float(text), UTC)
-            moment = datetime.fromisoformat(text)
-        except (ValueError, OverflowError, OSError):
-            self.fail(f"{value!r} is not a time like 2026-11-24T12:00Z or 1795521600", param, ctx)
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
@@ -107,8 +72,8 @@ _prometheus_options = _options(
     _option("prometheus_retries", type=click.IntRange(min=0, max=10)),
     _option("namespace", multiple=True),
     _option("manifests", type=click.Path(path_type=Path)),
-    _option("window", type=_Duration()),
-    _option("history", type=_Duration()),
+    _option("window", type=Duration()),
+    _option("history", type=Duration()),
 )
 """Options of the live source: where Prometheus is, how to reach it, what to ask."""
 
@@ -179,7 +144,7 @@ def snapshot() -> None:
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False, writable=True))
 @_demo_options
 @_prometheus_options
-@_option("at", type=_Moment())
+@_option("at", type=Moment())
 def snapshot_save(file: Path, **options: Any) -> None:
     """Save a snapshot to FILE: live from --prometheus, else the demo platform.
 
@@ -199,7 +164,7 @@ def snapshot_save(file: Path, **options: Any) -> None:
 @main.command()
 @_source_options
 @_prometheus_options
-@_option("at", type=_Moment())
+@_option("at", type=Moment())
 @click.option(
     "--format",
     "fmt",
