@@ -12,6 +12,7 @@ import logging
 import socket
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,9 +21,16 @@ import pytest
 from prometheus_server import free_port
 
 from collectors.istio_queries import INSTANT_QUERIES, RANGE_QUERIES
-from collectors.sources.prometheus import PrometheusConfig, PrometheusError, PrometheusMetrics
+from collectors.kinds import SourceState
+from collectors.sources.prometheus import (
+    PrometheusConfig,
+    PrometheusError,
+    PrometheusMetrics,
+    prometheus_snapshot,
+)
 
 SPAN = timedelta(minutes=5)
+SLOW_SECONDS = 1.0
 ERROR_BODY = b'{"status":"error","errorType":"bad_data","error":"parse error: unexpected \\"}\\""}'
 
 
@@ -31,9 +39,12 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
 
     status = 200
     seen: list[str | None] = []
+    slow_on = "\0"  # a query holding this text is answered after ``SLOW_SECONDS``
 
     def do_GET(self) -> None:
         type(self).seen.append(self.headers.get("Authorization"))
+        if self.slow_on in urllib.parse.unquote_plus(self.path):
+            time.sleep(SLOW_SECONDS)
         self.send_response(self.status)
         self.send_header("Content-Type", "application/json")
         self.end_headers()
@@ -82,6 +93,20 @@ def test_a_hung_server_fails_at_the_timeout_not_once_per_query() -> None:
         with pytest.raises(PrometheusError, match=r"no answer within 0\.3 s$"):
             _collect(PrometheusConfig(url, timeout_seconds=0.3, retries=0))
         assert time.monotonic() - started < 0.3 * len(INSTANT_QUERIES)
+
+
+def test_one_slow_query_after_answered_ones_fails_alone(
+    answering: tuple[str, type[_Recorder]],
+) -> None:
+    url, handler = answering
+    handler.slow_on = "histogram_quantile"  # the heavy queries of a big mesh
+    source = PrometheusMetrics(PrometheusConfig(url, timeout_seconds=0.3, retries=0))
+    snapshot = prometheus_snapshot(source, end=datetime.now(UTC), span=SPAN)
+    status = next(s for s in snapshot.meta.sources if s.name == "prometheus")
+    latency = {"latency_p50", "latency_p95", "latency_p99"}
+    latency |= {"series_latency_p95", "series_node_latency_p95"}
+    assert status.state is SourceState.PARTIAL and set(status.missing) == latency
+    assert source.queries_sent == len(INSTANT_QUERIES) + len(RANGE_QUERIES)
 
 
 def test_refused_access_stops_at_once(answering: tuple[str, type[_Recorder]]) -> None:

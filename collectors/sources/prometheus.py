@@ -127,7 +127,7 @@ def _one_line(text: str) -> str:
 def _describe(error: Exception, timeout_seconds: float) -> str:
     """Say in one short line why a request failed, without the URL's query or object reprs."""
     text = str(error)
-    if isinstance(error, requests.Timeout) or "timed out" in text:
+    if _timed_out(error):
         return f"no answer within {timeout_seconds:g} s"
     if isinstance(error, requests.ConnectionError):
         errno = _ERRNO.search(text)
@@ -155,8 +155,19 @@ _KNOWN = {status.value for status in HTTPStatus}
 _FATAL_STATUS = re.compile(r"^HTTP (401|403)\b")
 
 
-def _fatal(error: Exception, reason: str) -> bool:
-    """Whether no other query can succeed either: unreachable, too slow, or refused access."""
+def _timed_out(error: Exception) -> bool:
+    # urllib3 wraps a read timeout it gave up retrying in a ConnectionError: read the text too.
+    return isinstance(error, requests.Timeout) or "timed out" in str(error)
+
+
+def _fatal(error: Exception, reason: str, *, answered: bool) -> bool:
+    """Whether no other query can succeed either: unreachable, hung, or refused access.
+
+    A timeout after other queries were answered is one heavy query (the latency quantiles over
+    a big mesh), not a dead Prometheus: the rest of the collection goes on without it.
+    """
+    if _timed_out(error):
+        return not answered
     return isinstance(error, requests.RequestException) or bool(_FATAL_STATUS.match(reason))
 
 
@@ -233,7 +244,8 @@ class PrometheusMetrics:
         except Exception as error:  # requests, HTTP status, JSON: all become one line
             reason = _describe(error, self.config.timeout_seconds)
             log.debug("query %s failed", query.key, exc_info=True)
-            if _fatal(error, reason):  # the other queries would only wait for the same failure
+            answered = bool(results.instant or results.range)
+            if _fatal(error, reason, answered=answered):  # the others would fail the same way
                 raise PrometheusError(self._unanswered(reason)) from None
             results.failed[query.key] = reason
             log.warning("query %s failed: %s", query.key, reason)
