@@ -53,6 +53,7 @@ from typing import Any
 
 import numpy as np
 import requests
+from _child import measure_in_child
 
 from collectors.demo.streams import (
     BUCKET_BOUNDS,
@@ -467,11 +468,9 @@ def main() -> None:
             *("--chunk-samples", str(args.chunk_samples), "--timeout", str(args.timeout)),
             *(("--workdir", args.workdir) if args.workdir else ()),
         ]
-        done = subprocess.run(command, capture_output=True, text=True)
-        if done.returncode != 0:
-            print(f"{size} workloads failed ({done.returncode}): {done.stderr[-2000:]}", flush=True)
+        row = measure_in_child(command, size)
+        if row is None:
             continue
-        row = json.loads(done.stdout.strip().splitlines()[-1])
         rows.append(row)
         print(
             f"{size:>5} workloads: {row['samples']:,} samples in {row['chunks']} file(s), "

@@ -34,7 +34,6 @@ import os
 import pstats
 import resource
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -43,6 +42,7 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
+from _child import measure_in_child
 from dash import Dash
 
 from collectors.model import Snapshot
@@ -321,11 +321,9 @@ def main() -> None:
     rows = []
     for size in args.sizes:
         command = [sys.executable, __file__, "--one", str(size), "--runs", str(args.runs)]
-        done = subprocess.run(command, capture_output=True, text=True)
-        if done.returncode != 0:
-            print(f"{size} workloads failed ({done.returncode}): {done.stderr[-2000:]}", flush=True)
+        row = measure_in_child(command, size)
+        if row is None:
             continue
-        row = json.loads(done.stdout.strip().splitlines()[-1])
         rows.append(row)
         full, default = row["full"], row["default"]
         print(
