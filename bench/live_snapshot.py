@@ -53,7 +53,7 @@ from typing import Any
 
 import numpy as np
 import requests
-from _child import measure_in_child
+from _shared import measure_in_child, test_helper
 
 from collectors.demo.streams import (
     BUCKET_BOUNDS,
@@ -69,12 +69,7 @@ from collectors.sources.prometheus import PrometheusConfig, PrometheusMetrics, p
 
 STEP_SECONDS = 15
 RATE_WINDOW_SECONDS = 600
-TESTS = Path(__file__).resolve().parent.parent / "tests"
-
-# The test helpers are not a package: put tests/ on the path and import by name (Any, so mypy
-# checks this file the same with or without tests/ on its search path).
-sys.path.insert(0, str(TESTS))
-prometheus_server: Any = importlib.import_module("prometheus_server")
+prometheus_server = test_helper("prometheus_server")
 
 
 @dataclass(frozen=True)

@@ -42,13 +42,15 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
-from _child import measure_in_child
+from _shared import measure_in_child, test_helper
 from dash import Dash
 
 from collectors.model import Snapshot
 from dashboard.figures.topology import EdgeLabel
 from dashboard.topology.scene import TopologyEngine
 from dashboard.topology.state import TopologyState
+
+APP_REQUESTS = test_helper("app_requests")  # the requests the browser sends, as the tests make them
 
 VIEWS: dict[str, tuple[TopologyState, str]] = {
     "full": (TopologyState(collapse=()), "?collapse=none"),
@@ -114,20 +116,9 @@ def median_of(runs: int, action: Callable[[], object]) -> float:
 
 def render_page(app: Dash, search: str) -> bytes:
     """Ask the page-routing callback for the Topology page, as the browser does after load."""
-    payload = {
-        "output": ".._pages_content.children..._pages_store.data..",
-        "outputs": [
-            {"id": "_pages_content", "property": "children"},
-            {"id": "_pages_store", "property": "data"},
-        ],
-        "inputs": [
-            {"id": "_pages_location", "property": "pathname", "value": "/topology"},
-            {"id": "_pages_location", "property": "search", "value": search},
-        ],
-        "changedPropIds": ["_pages_location.pathname"],
-        "state": [],
-    }
-    response = app.server.test_client().post("/_dash-update-component", json=payload)
+    response = app.server.test_client().post(
+        "/_dash-update-component", json=APP_REQUESTS.page_request("/topology", search)
+    )
     if response.status_code != 200:
         raise RuntimeError(f"page render failed: {response.status_code} {response.data[:300]!r}")
     body: bytes = response.data

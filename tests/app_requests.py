@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from dash import Dash
 
 
-def render_page(app: Dash, path: str, search: str = "") -> str:
-    """Open ``path`` (its HTML must answer 200), then ask the page-routing callback for it.
-
-    Returns the callback's JSON answer as text.
-    """
-    client = app.server.test_client()
-    opened = client.get(path)
-    assert opened.status_code == 200, (path, opened.status_code)
-    payload = {
+def page_request(path: str, search: str = "") -> dict[str, Any]:
+    """The body of the page-routing callback's request for ``path`` and its query."""
+    return {
         "output": ".._pages_content.children..._pages_store.data..",
         "outputs": [
             {"id": "_pages_content", "property": "children"},
@@ -28,7 +23,17 @@ def render_page(app: Dash, path: str, search: str = "") -> str:
         "changedPropIds": ["_pages_location.pathname"],
         "state": [],
     }
-    response = client.post("/_dash-update-component", json=payload)
+
+
+def render_page(app: Dash, path: str, search: str = "") -> str:
+    """Open ``path`` (its HTML must answer 200), then ask the page-routing callback for it.
+
+    Returns the callback's JSON answer as text.
+    """
+    client = app.server.test_client()
+    opened = client.get(path)
+    assert opened.status_code == 200, (path, opened.status_code)
+    response = client.post("/_dash-update-component", json=page_request(path, search))
     assert response.status_code == 200, response.data[:500]
     return json.dumps(response.get_json())
 

@@ -13,15 +13,11 @@ pipeline cannot tell them apart.
 
 from __future__ import annotations
 
-import ast
-import json
 import logging
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -29,7 +25,6 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 import requests
 from prometheus_api_client import PrometheusConnect
-from prometheus_api_client.exceptions import PrometheusApiClientException
 from urllib3.util.retry import Retry
 
 from collectors.cluster import ClusterObjects
@@ -43,6 +38,7 @@ from collectors.kinds import SourceState
 from collectors.model import Snapshot, SourceStatus
 from collectors.pipeline import BuildOptions, build_snapshot
 from collectors.prom import InstantSample, MetricsResults, RangeSeries
+from collectors.sources.prometheus_failures import failure
 
 __all__ = ["PrometheusConfig", "PrometheusError", "PrometheusMetrics", "prometheus_snapshot"]
 
@@ -113,62 +109,6 @@ def _range(answer: list[dict[str, Any]]) -> list[RangeSeries]:
         values = np.array([float(v) for _, v in points], dtype=np.float64)
         series.append(RangeSeries(_labels(item), stamps, values))
     return series
-
-
-_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
-_STATUS = re.compile(r"HTTP Status Code (\d+) \((.*)\)$", re.DOTALL)
-
-
-def _one_line(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= 300 else text[:297] + "..."
-
-
-def _describe(error: Exception, timeout_seconds: float) -> str:
-    """Say in one short line why a request failed, without the URL's query or object reprs."""
-    text = str(error)
-    if _timed_out(error):
-        return f"no answer within {timeout_seconds:g} s"
-    if isinstance(error, requests.ConnectionError):
-        errno = _ERRNO.search(text)
-        if errno:
-            return errno.group(1).strip().lower()
-        return "connection closed before an answer" if "aborted" in text else "cannot connect"
-    status = _STATUS.match(text) if isinstance(error, PrometheusApiClientException) else None
-    if status is not None:
-        code = int(status.group(1))
-        reason = _api_error(status.group(2)) or (HTTPStatus(code).phrase if code in _KNOWN else "")
-        return _one_line(f"HTTP {code}" + (f": {reason}" if reason else ""))
-    return _one_line(text or type(error).__name__)
-
-
-def _api_error(body_repr: str) -> str:
-    """The ``error`` of Prometheus's JSON error body, which the client hands over as a repr."""
-    try:
-        body = json.loads(ast.literal_eval(body_repr))
-    except (ValueError, SyntaxError, TypeError):
-        return ""
-    return str(body.get("error", "")) if isinstance(body, dict) else ""
-
-
-_KNOWN = {status.value for status in HTTPStatus}
-_FATAL_STATUS = re.compile(r"^HTTP (401|403)\b")
-
-
-def _timed_out(error: Exception) -> bool:
-    # urllib3 wraps a read timeout it gave up retrying in a ConnectionError: read the text too.
-    return isinstance(error, requests.Timeout) or "timed out" in str(error)
-
-
-def _fatal(error: Exception, reason: str, *, answered: bool) -> bool:
-    """Whether no other query can succeed either: unreachable, hung, or refused access.
-
-    A timeout after other queries were answered is one heavy query (the latency quantiles over
-    a big mesh), not a dead Prometheus: the rest of the collection goes on without it.
-    """
-    if _timed_out(error):
-        return not answered
-    return isinstance(error, requests.RequestException) or bool(_FATAL_STATUS.match(reason))
 
 
 class PrometheusMetrics:
@@ -242,13 +182,13 @@ class PrometheusMetrics:
         try:
             answer = send(promql)
         except Exception as error:  # requests, HTTP status, JSON: all become one line
-            reason = _describe(error, self.config.timeout_seconds)
             log.debug("query %s failed", query.key, exc_info=True)
             answered = bool(results.instant or results.range)
-            if _fatal(error, reason, answered=answered):  # the others would fail the same way
-                raise PrometheusError(self._unanswered(reason)) from None
-            results.failed[query.key] = reason
-            log.warning("query %s failed: %s", query.key, reason)
+            failed = failure(error, timeout_seconds=self.config.timeout_seconds, answered=answered)
+            if failed.ends_collection:
+                raise PrometheusError(self._unanswered(failed.reason)) from None
+            results.failed[query.key] = failed.reason
+            log.warning("query %s failed: %s", query.key, failed.reason)
             return
         if query.is_range:
             results.range[query.key] = _range(answer)
