@@ -64,6 +64,18 @@ class NodeFlag(StrEnum):
     RESTARTING = "restarting"
     ENTRY_POINT = "entry_point"  # ingress gateways and traffic generators
     INBOUND_ONLY_SOURCE = "source_only"  # seen only by a source reporter
+    # Istio configuration routing to or applying to the node (Kiali's badges).
+    VIRTUAL_SERVICE = "virtual_service"  # a VirtualService routes to it
+    TRAFFIC_SHIFT = "traffic_shift"  # weighted routes split its traffic
+    FAULT_INJECTION = "fault_injection"  # a route injects delays or aborts
+    RETRIES = "retries"  # a route sets retries
+    TIMEOUT = "timeout"  # a route sets a request timeout
+    CIRCUIT_BREAKER = "circuit_breaker"  # outlierDetection or connectionPool limits
+    MIRRORING = "mirroring"  # a route mirrors traffic
+    MTLS_STRICT = "mtls_strict"  # a PeerAuthentication requires mutual TLS
+    # Troubleshooting checks that found something on the node (see collectors.checks).
+    CHECK_ERROR = "check_error"
+    CHECK_WARNING = "check_warning"
 
 
 class SourceState(StrEnum):
