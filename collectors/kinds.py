@@ -78,6 +78,14 @@ class NodeFlag(StrEnum):
     CHECK_WARNING = "check_warning"
 
 
+class Severity(StrEnum):
+    """How bad a check's finding is. ``meshlens check`` fails on errors."""
+
+    ERROR = "error"  # broken now: traffic fails or a workload cannot run
+    WARNING = "warning"  # works, but is fragile or not what was meant
+    INFO = "info"  # worth knowing while troubleshooting (an active fault injection...)
+
+
 class SourceState(StrEnum):
     """How a source fared in the collection that produced a snapshot."""
 

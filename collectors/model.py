@@ -22,6 +22,7 @@ from collectors.kinds import (
     NodeFlag,
     NodeKind,
     Protocol,
+    Severity,
     SourceState,
 )
 
@@ -30,6 +31,7 @@ __all__ = [
     "SERIES_COLUMNS",
     "Edge",
     "EdgeKind",
+    "Finding",
     "FaultKind",
     "GraphPart",
     "Health",
@@ -39,6 +41,7 @@ __all__ = [
     "NodeKind",
     "Protocol",
     "Scalar",
+    "Severity",
     "Snapshot",
     "SnapshotMeta",
     "SourceState",
@@ -161,6 +164,30 @@ class Incident:
     affected: list[str] = field(default_factory=list)  # node ids expected to show symptoms
 
 
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What one troubleshooting check found on one cluster object.
+
+    ``code`` is stable across releases (CI pipelines filter on it); ``node`` is the graph node
+    the finding is drawn on (a pod's finding on its workload), ``""`` when none stands for it.
+    """
+
+    code: str
+    severity: Severity
+    kind: str  # the object's kind: "Pod", "VirtualService"...
+    namespace: str  # "" for cluster-scoped objects
+    name: str
+    message: str  # one line: what is wrong, with the numbers that show it
+    hint: str  # one line: what to look at or do
+    node: str = ""
+
+    @property
+    def object(self) -> str:
+        """The object as people write it: ``VirtualService bookinfo/reviews``."""
+        where = f"{self.namespace}/{self.name}" if self.namespace else self.name
+        return f"{self.kind} {where}"
+
+
 @dataclass(slots=True)
 class SnapshotMeta:
     """The window a snapshot covers and where its data came from."""
@@ -216,6 +243,7 @@ class Snapshot:
     graph: nx.MultiDiGraph = field(default_factory=nx.MultiDiGraph)
     series: pd.DataFrame = field(default_factory=empty_series)
     incidents: list[Incident] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # what the checks found
 
     def add_node(self, node: Node) -> None:
         """Add or replace a node."""

@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from collectors.checks import flag_findings, run_checks
 from collectors.cluster import ClusterObjects
 from collectors.enrich.idle import flag_idle
 from collectors.health import DEFAULT_THRESHOLDS, HealthThresholds, apply_health
-from collectors.inventory import inventory_graph
+from collectors.inventory import inventory_graph, latest_objects
 from collectors.model import GraphPart, Incident, Node, Snapshot, SnapshotMeta, SourceStatus
 from collectors.prom import MetricsResults
 from collectors.traffic import traffic_graph, traffic_series
@@ -76,11 +77,16 @@ def build_snapshot(
     for step_fn in (*steps, *options.extra_steps):
         step_fn(snapshot)
     apply_health(snapshot, options.thresholds)
+    if objects is not None:
+        # Checks read the finished graph: flags, call edges and health are all known by now.
+        snapshot.findings = run_checks(latest_objects(objects.items), snapshot)
+        flag_findings(snapshot, snapshot.findings)
     log.info(
-        "built snapshot: %d nodes, %d edges, %d series rows",
+        "built snapshot: %d nodes, %d edges, %d series rows, %d findings",
         snapshot.graph.number_of_nodes(),
         snapshot.graph.number_of_edges(),
         len(snapshot.series),
+        len(snapshot.findings),
     )
     return snapshot
 

@@ -5,7 +5,7 @@ graph) holding:
 
 - ``manifest.json``: ``{"format": "meshlens-snapshot", "version": N}``, read first so a foreign
   or newer file is recognised before anything else is parsed;
-- ``snapshot.json``: meta, nodes, edges and incidents, in graph insertion order;
+- ``snapshot.json``: meta, nodes, edges, incidents and check findings, in graph insertion order;
 - ``series.npz``: the long-format series as plain numpy arrays (categorical codes and their
   labels, int64 nanosecond timestamps, float64 values), loaded without pickle.
 
@@ -28,6 +28,7 @@ from collectors.codec import DecodeError, decode, encode
 from collectors.model import (
     SCHEMA_VERSION,
     Edge,
+    Finding,
     Incident,
     Node,
     Snapshot,
@@ -54,6 +55,7 @@ def save_snapshot(snapshot: Snapshot, path: Path) -> None:
         "nodes": [encode(node) for node in snapshot.nodes()],
         "edges": [encode(edge) for edge in snapshot.edges()],
         "incidents": [encode(incident) for incident in snapshot.incidents],
+        "findings": [encode(finding) for finding in snapshot.findings],
     }
     manifest = {"format": FORMAT_NAME, "version": SCHEMA_VERSION}
     tmp = path.with_name(f".{path.name}.tmp")
@@ -141,6 +143,8 @@ def _build(path: Path, body: Any) -> Snapshot:
         for item in body["edges"]:
             snapshot.add_edge(decode(Edge, item))
         snapshot.incidents = [decode(Incident, item) for item in body["incidents"]]
+        # Snapshots saved before checks existed have no findings: none were looked for.
+        snapshot.findings = [decode(Finding, item) for item in body.get("findings", [])]
     except (DecodeError, KeyError, TypeError) as exc:
         raise SnapshotError(f"{path} is corrupt: {_one_line(exc)}") from None
     return snapshot

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collectors.cluster import ClusterObjects, KubeObject
 from collectors.ids import DEFAULT_CLUSTER
 from collectors.inventory._objects import PartBuilder, name_of, namespace_of
+from collectors.inventory.istio_config import add_istio_config
 from collectors.inventory.machines import add_machines
 from collectors.inventory.namespaces import add_namespaces
 from collectors.inventory.pipelines import add_pipeline_runs
@@ -23,7 +24,7 @@ from collectors.inventory.serving import add_inference_services
 from collectors.inventory.workloads import add_workloads
 from collectors.model import GraphPart
 
-__all__ = ["in_namespaces", "inventory_graph"]
+__all__ = ["in_namespaces", "inventory_graph", "latest_objects"]
 
 
 def in_namespaces(objects: ClusterObjects, namespaces: tuple[str, ...]) -> ClusterObjects:
@@ -50,7 +51,7 @@ def inventory_graph(objects: ClusterObjects, *, cluster: str = DEFAULT_CLUSTER) 
     An object read twice (the same kind, namespace and name in two files) counts once, the
     last one read winning, as with ``kubectl apply``. The objects are not modified.
     """
-    items = _last_of_each(objects.items)
+    items = latest_objects(objects.items)
     builder = PartBuilder(cluster)
     meshes = add_namespaces(builder, items)
     add_machines(builder, items)
@@ -58,10 +59,12 @@ def inventory_graph(objects: ClusterObjects, *, cluster: str = DEFAULT_CLUSTER) 
     add_services(builder, items, workloads)
     add_inference_services(builder, items, workloads)
     add_pipeline_runs(builder, items)
+    add_istio_config(builder, items)
     return builder.part()
 
 
-def _last_of_each(items: list[KubeObject]) -> list[KubeObject]:
+def latest_objects(items: list[KubeObject]) -> list[KubeObject]:
+    """The objects with each (group, kind, namespace, name) once: its last occurrence."""
     latest: dict[tuple[str, str, str, str], KubeObject] = {}
     unnamed: list[KubeObject] = []
     for item in items:

@@ -22,7 +22,7 @@ from collectors.kinds import EdgeKind, NodeFlag, NodeKind
 from collectors.model import Node
 
 # Istio reads the protocol from a port name's prefix ("http-web", "grpc") when no appProtocol.
-_ISTIO_PORT_PROTOCOLS = frozenset(
+ISTIO_PORT_PROTOCOLS = frozenset(
     {"http", "http2", "https", "grpc", "grpc-web", "tcp", "tls", "mongo", "mysql", "redis", "udp"}
 )
 
@@ -44,7 +44,7 @@ def port_text(port: Mapping[str, Any]) -> str:
         prefix = name.lower().split("-", 1)[0]
         if name.lower().startswith("grpc-web"):
             prefix = "grpc-web"
-        protocol = prefix if prefix in _ISTIO_PORT_PROTOCOLS else ""
+        protocol = prefix if prefix in ISTIO_PORT_PROTOCOLS else ""
     protocol = protocol or (text(port.get("protocol")) or "TCP").lower()
     number = text(port.get("port"))
     return f"{name}:{number}/{protocol}" if name else f"{number}/{protocol}"

@@ -72,9 +72,13 @@ FIELDS = {
     ),
     "protocol": FieldSpec("a protocol", _EQUALITY, choices=("http", "grpc", "tcp")),
 }
-_FLAGS = "dead idle unknown external missing_sidecar not_ready restarting entry_point mtls"
+_FLAGS = (
+    "dead idle unknown external missing_sidecar not_ready restarting entry_point mtls"
+    " virtual_service traffic_shift fault_injection retries timeout circuit_breaker mirroring"
+    " mtls_strict check_error check_warning"
+)
 FLAG_ALIASES = {name: name for name in _FLAGS.split()}
-FLAG_ALIASES["nosidecar"] = "missing_sidecar"
+FLAG_ALIASES.update(nosidecar="missing_sidecar", fault="fault_injection", strict="mtls_strict")
 KEYWORDS = ("and", "or", "not", "contains")
 SYMBOLS = (">=", "<=", "!=", "==", "=", ">", "<", "!")
 WORD = re.compile(r"[^\s()=!<>,\"']+")
