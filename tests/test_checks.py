@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-
 from check_objects import (
     autoscaler,
     call,
@@ -27,6 +26,7 @@ from check_objects import (
     service,
     virtual_service,
 )
+
 from collectors.checks import all_checks
 from collectors.cluster import KubeObject
 from collectors.model import Edge
@@ -142,7 +142,7 @@ CASES = [
             pod("cart-1", owner="cart", phase="Pending", ready=False, gpus=2, scheduled=GPU_FULL),
         ],
         [*CART, pod("cart-1", owner="cart", phase="Pending", ready=False, gpus=2)],
-        "no node has 2 free nvidia.com/gpu (0/3 nodes are available: 3 Insufficient nvidia.com/gpu.)",
+        "no node has 2 free nvidia.com/gpu (0/3 nodes are available: 3 Insufficient nvidia.com/gpu.)",  # noqa: E501
         "Pod shop/cart-1",
         WORKLOAD,
     ),
