@@ -10,87 +10,22 @@ from __future__ import annotations
 import logging
 import socket
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from collectors.model import Snapshot
 from collectors.snapshot_io import SnapshotError, save_snapshot
-from collectors.sources.manifests import ManifestError
-from collectors.sources.prometheus import PrometheusError
-from dashboard.cli_types import Duration, Moment
-from dashboard.data import ConfigError, LiveSource, load_configured_snapshot
-from dashboard.settings import SETTINGS_BY_NAME, Settings
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _option(name: str, **kwargs: Any) -> Callable[[F], F]:
-    """A click option declared from its :data:`SETTINGS` entry (flag, env var, default, help)."""
-    setting = SETTINGS_BY_NAME[name]
-    return click.option(
-        setting.flag,
-        name,
-        envvar=setting.env,
-        default=setting.default,
-        show_default=setting.default is not None,
-        show_envvar=True,
-        help=setting.help,
-        **kwargs,
-    )
-
-
-_FILE = click.Path(path_type=Path, dir_okay=False)
-
-
-def _options(*decorators: Callable[[F], F]) -> Callable[[F], F]:
-    def apply(func: F) -> F:
-        for decorator in reversed(decorators):
-            func = decorator(func)
-        return func
-
-    return apply
-
-
-_demo_options = _options(
-    _option("demo_seed", type=int),
-    _option("demo_workloads", type=click.IntRange(min=1)),
+from dashboard.cli_check import check
+from dashboard.cli_load import live_source, load
+from dashboard.cli_options import (
+    demo_options,
+    live_options,
+    option,
+    settings_from,
+    source_options,
 )
-_source_options = _options(_option("snapshot", type=_FILE), _demo_options)
-"""Options that choose the snapshot: a saved file, or the demo platform and its scale."""
-
-_prometheus_options = _options(
-    _option("prometheus", metavar="URL"),
-    _option("prometheus_token_file", type=_FILE),
-    _option("prometheus_user"),
-    _option("prometheus_password_file", type=_FILE),
-    _option("prometheus_ca_file", type=_FILE),
-    _option("prometheus_insecure", is_flag=True),
-    _option("prometheus_timeout", type=click.FloatRange(min=0.1)),
-    _option("prometheus_retries", type=click.IntRange(min=0, max=10)),
-    _option("namespace", multiple=True),
-    _option("manifests", type=click.Path(path_type=Path)),
-    _option("window", type=Duration()),
-    _option("history", type=Duration()),
-)
-"""Options of the live source: where Prometheus is, how to reach it, what to ask."""
-
-
-def _settings(**options: Any) -> Settings:
-    """Settings from a command's options (the CLI names differ from the fields in a few places)."""
-    renamed = {
-        "namespace": "namespaces",
-        "window": "window_seconds",
-        "history": "history_seconds",
-        "refresh": "refresh_seconds",
-    }
-    fields = {renamed.get(name, name): value for name, value in options.items()}
-    fields["namespaces"] = tuple(fields.get("namespaces") or ())
-    if fields.get("prometheus") is not None and fields.get("snapshot") is not None:
-        raise click.UsageError("choose one source: --snapshot FILE or --prometheus URL")
-    return Settings(**fields)
+from dashboard.cli_types import Moment
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -108,25 +43,27 @@ def main(verbose: int) -> None:
 
 
 @main.command()
-@_option("host")
-@_option("port", type=click.IntRange(1, 65535))
-@_source_options
-@_prometheus_options
-@_option("refresh", type=click.IntRange(min=0))
+@option("host")
+@option("port", type=click.IntRange(1, 65535))
+@source_options
+@live_options
+@option("refresh", type=click.IntRange(min=0))
 @click.option("--debug", is_flag=True, help="Dash debug mode (reloader, error overlay).")
 def serve(debug: bool, **options: Any) -> None:
-    """Serve the dashboard: live from --prometheus, a --snapshot file, or the demo platform.
+    """Serve the dashboard: live sources, a --snapshot file, or the demo platform.
 
-    Live, it re-collects every --refresh seconds (0: never) in the background; when Prometheus
-    stops answering it keeps serving the last good data under a "metrics stale" banner and
-    recovers by itself.
+    Live sources are Prometheus (--prometheus) and cluster objects (--manifests, or an API
+    server through --kubeconfig/--context/--in-cluster). It re-collects every --refresh
+    seconds (0: never) in the background; when a source stops answering it keeps serving the
+    last good data under a "stale" banner and recovers by itself.
     """
     from dashboard.app import create_app  # Dash is slow to import; only serve needs it
 
-    settings = _settings(**options)
+    settings = settings_from(**options)
     _check_can_listen(settings.host, settings.port)
-    collect = _live_source(settings).collect if settings.prometheus else None
-    snap = _load(settings, collect)
+    source = live_source(settings) if settings.live else None
+    collect = source.collect if source is not None and source.refreshes else None
+    snap = load(settings, source.collect if source is not None else None)
     app = create_app(settings, snap, collect=collect)
     how = snap.meta.generator
     if collect is not None and settings.refresh_seconds:
@@ -142,15 +79,15 @@ def snapshot() -> None:
 
 @snapshot.command("save")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False, writable=True))
-@_demo_options
-@_prometheus_options
-@_option("at", type=Moment())
+@demo_options
+@live_options
+@option("at", type=Moment())
 def snapshot_save(file: Path, **options: Any) -> None:
-    """Save a snapshot to FILE: live from --prometheus, else the demo platform.
+    """Save a snapshot to FILE: from live sources, else the demo platform.
 
     meshlens serve --snapshot FILE replays it anywhere, with no access to the cluster.
     """
-    snap = _load(_settings(**options))
+    snap = load(settings_from(**options))
     try:
         save_snapshot(snap, file)
     except SnapshotError as exc:
@@ -162,9 +99,9 @@ def snapshot_save(file: Path, **options: Any) -> None:
 
 
 @main.command()
-@_source_options
-@_prometheus_options
-@_option("at", type=Moment())
+@source_options
+@live_options
+@option("at", type=Moment())
 @click.option(
     "--format",
     "fmt",
@@ -182,11 +119,12 @@ def snapshot_save(file: Path, **options: Any) -> None:
 def export(fmt: str, output: Path | None, **options: Any) -> None:
     """Export the dependency graph (nodes, edges, traffic) as JSON or DOT.
 
-    From --prometheus (e.g. --at 2026-11-24T12:00Z --window 10m), a --snapshot file, or the demo.
+    From live sources (e.g. --prometheus URL --at 2026-11-24T12:00Z --window 10m), a --snapshot
+    file, or the demo.
     """
     from dashboard.export import export_dot, export_json
 
-    snap = _load(_settings(**options))
+    snap = load(settings_from(**options))
     text = export_json(snap) if fmt == "json" else export_dot(snap)
     if output is None:
         sys.stdout.write(text)
@@ -199,7 +137,7 @@ def export(fmt: str, output: Path | None, **options: Any) -> None:
 
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False, writable=True))
-@_demo_options
+@demo_options
 @click.option(
     "--minutes",
     type=click.IntRange(min=1),
@@ -251,19 +189,4 @@ def _check_can_listen(host: str, port: int) -> None:
         ) from None
 
 
-_USER_ERRORS = (SnapshotError, PrometheusError, ConfigError, ManifestError)
-"""Failures people can fix, whose message is one line: no traceback for them."""
-
-
-def _live_source(settings: Settings) -> LiveSource:
-    try:
-        return LiveSource(settings)
-    except _USER_ERRORS as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _load(settings: Settings, collect: Callable[[], Snapshot] | None = None) -> Snapshot:
-    try:
-        return collect() if collect is not None else load_configured_snapshot(settings)
-    except _USER_ERRORS as exc:
-        raise click.ClickException(str(exc)) from None
+main.add_command(check)

@@ -16,7 +16,9 @@ from collectors.kinds import SourceState
 from collectors.model import Snapshot, SourceStatus
 from collectors.snapshot_io import load_snapshot
 from collectors.sources.demo import demo_snapshot
+from collectors.sources.kubernetes import KubernetesConfig, LiveCluster
 from collectors.sources.manifests import load_manifests
+from collectors.sources.objects import objects_snapshot
 from collectors.sources.prometheus import PrometheusConfig, PrometheusMetrics, prometheus_snapshot
 from dashboard.settings import PASSWORD_ENV, TOKEN_ENV, Settings
 
@@ -31,14 +33,15 @@ class ConfigError(ValueError):
 
 
 def load_configured_snapshot(settings: Settings) -> Snapshot:
-    """Return the snapshot the settings name: live from Prometheus, a saved file, else the demo.
+    """Return the snapshot the settings name: live sources, a saved file, else the demo.
 
     Raises :class:`collectors.snapshot_io.SnapshotError` for an unreadable file,
     :class:`~collectors.sources.prometheus.PrometheusError` when Prometheus does not answer,
+    :class:`~collectors.sources.kubernetes.KubernetesError` when the API server cannot be read,
     :class:`ConfigError` or :class:`~collectors.sources.manifests.ManifestError` for bad settings.
     """
     started = time.perf_counter()
-    if settings.prometheus is not None:
+    if settings.live:
         snapshot = LiveSource(settings).collect()
     elif settings.snapshot is not None:
         snapshot = load_snapshot(settings.snapshot)
@@ -79,20 +82,24 @@ def _secret(path: Path | None, env: str) -> str:
 
 
 class LiveSource:
-    """One Prometheus (and optionally manifests) turned into snapshots, one per ``collect``.
+    """Cluster objects and Prometheus telemetry turned into snapshots, one per ``collect``.
 
-    The connection and the cluster objects are set up once; each collection asks the fixed
-    query set again.
+    Either may be missing: telemetry alone gives the traffic graph, objects alone the deployed
+    platform and its checks. Connections are set up once; manifests are read once, while an
+    API server and Prometheus are asked again on every collection.
     """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.metrics = PrometheusMetrics(prometheus_config(settings))
+        self.metrics = (
+            PrometheusMetrics(prometheus_config(settings)) if settings.prometheus else None
+        )
+        self.cluster = LiveCluster(kubernetes_config(settings)) if settings.live_cluster else None
         self._objects: ClusterObjects | None = None
-        self._cluster: SourceStatus | None = None
+        self._status: SourceStatus | None = None
         if settings.manifests is not None:
             self._objects = in_namespaces(load_manifests(settings.manifests), settings.namespaces)
-            self._cluster = SourceStatus(
+            self._status = SourceStatus(
                 "manifests",
                 "cluster",
                 SourceState.OK,
@@ -100,19 +107,53 @@ class LiveSource:
                 fetched_at=datetime.now(UTC),
             )
 
+    @property
+    def refreshes(self) -> bool:
+        """Whether a new collection can bring new data (manifests alone never change)."""
+        return self.metrics is not None or self.cluster is not None
+
     def collect(self) -> Snapshot:
         """Collect now (or at the ``at`` setting) and build the snapshot."""
         settings = self.settings
+        objects, status = self._status_and_objects()
+        end = settings.at or datetime.now(UTC)
+        span = timedelta(seconds=settings.history_seconds)
         step = max(15, settings.history_seconds // SERIES_POINTS)
+        if self.metrics is None:
+            if objects is None or status is None:
+                raise ConfigError("no live source given (--prometheus, --manifests, --kubeconfig)")
+            return objects_snapshot(
+                objects,
+                status,
+                end=end,
+                span=span,
+                step_seconds=step,
+                rate_window_seconds=settings.window_seconds,
+            )
         return prometheus_snapshot(
             self.metrics,
-            end=settings.at or datetime.now(UTC),
-            span=timedelta(seconds=settings.history_seconds),
+            end=end,
+            span=span,
             step_seconds=step,
             rate_window_seconds=settings.window_seconds,
-            objects=self._objects,
-            cluster=self._cluster,
+            objects=objects,
+            cluster=status,
         )
+
+    def _status_and_objects(self) -> tuple[ClusterObjects | None, SourceStatus | None]:
+        if self.cluster is not None:
+            return self.cluster.collect()
+        return self._objects, self._status
+
+
+def kubernetes_config(settings: Settings) -> KubernetesConfig:
+    """The API server connection the settings describe."""
+    return KubernetesConfig(
+        kubeconfig=settings.kubeconfig,
+        context=settings.context,
+        in_cluster=settings.in_cluster,
+        namespaces=settings.namespaces,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,7 +79,19 @@ SETTINGS: tuple[Setting, ...] = (
         "manifests",
         None,
         "Cluster objects from this file or directory of manifests or `kubectl get -o yaml` "
-        "dumps; without it a live graph comes from telemetry alone.",
+        "dumps, read once.",
+    ),
+    Setting(
+        "kubeconfig",
+        None,
+        "Read cluster objects live through this kubeconfig (default: $KUBECONFIG or "
+        "~/.kube/config when --context is given). Never Secrets, never ConfigMap data.",
+    ),
+    Setting("context", None, "Kubeconfig context of the cluster to read (default: current)."),
+    Setting(
+        "in_cluster",
+        False,
+        "Read cluster objects with the pod's service account (meshlens running in the cluster).",
     ),
     Setting(
         "window",
@@ -121,10 +133,23 @@ class Settings:
     prometheus_retries: int = 2
     namespaces: tuple[str, ...] = ()
     manifests: Path | None = None
+    kubeconfig: Path | None = None
+    context: str | None = None
+    in_cluster: bool = False
     window_seconds: int = 600
     history_seconds: int = 3600
     refresh_seconds: int = 30
     at: datetime | None = None  # None: now
+
+    @property
+    def live_cluster(self) -> bool:
+        """Whether cluster objects are read live from an API server."""
+        return self.kubeconfig is not None or self.context is not None or self.in_cluster
+
+    @property
+    def live(self) -> bool:
+        """Whether anything is collected from the outside (and so can be re-collected)."""
+        return self.prometheus is not None or self.live_cluster or self.manifests is not None
 
     @property
     def url(self) -> str:

@@ -107,7 +107,7 @@ def test_a_token_file_that_cannot_be_read_is_one_line(
     [
         (["--at", "yesterday"], "'yesterday' is not a time"),
         (["--window", "10 minutes"], "'10 minutes' is not a duration"),
-        (["--snapshot", "x.meshlens"], "choose one source: --snapshot FILE or --prometheus URL"),
+        (["--snapshot", "x.meshlens"], "choose one source: --snapshot FILE, or live ones"),
     ],
 )
 def test_bad_live_options_are_usage_errors(args: list[str], message: str) -> None:
