@@ -95,14 +95,14 @@ def stale_message(stale: Staleness, refresh_seconds: int | None) -> str:
     >>> from datetime import UTC
     >>> at = datetime(2026, 11, 24, 12, 3, 15, tzinfo=UTC)
     >>> stale_message(Staleness(at, "Prometheus did not answer: timeout", 2), 30)[:57]
-    'Metrics stale since 12:03:15 UTC (2 collections failed): '
+    'Data stale since 12:03:15 UTC (2 collections failed): '
     """
     failed = (
         "1 collection failed" if stale.failures == 1 else f"{stale.failures} collections failed"
     )
     retry = f"; retrying every {human_duration(refresh_seconds)}" if refresh_seconds else ""
     return (
-        f"Metrics stale since {stale.since:%H:%M:%S} UTC ({failed}): {stale.reason.rstrip('.')}. "
+        f"Data stale since {stale.since:%H:%M:%S} UTC ({failed}): {stale.reason.rstrip('.')}. "
         f"Showing the last good data{retry}."
     )
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from kube_api_server import KubeApiServer, write_kubeconfig
 
 from collectors.checks import all_checks
 from collectors.sources.manifests import load_manifests
 from dashboard.cli import main
-from kube_api_server import KubeApiServer, write_kubeconfig
 
 TOKEN = "check-token-do-not-print"
 
@@ -74,7 +74,8 @@ def test_two_cluster_sources_are_refused(tmp_path: Path) -> None:
 
 def test_terminal_escapes_in_a_manifest_are_not_printed(tmp_path: Path) -> None:
     (tmp_path / "svc.yaml").write_text(
-        "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {istio-injection: enabled}}\n"
+        "apiVersion: v1\nkind: Namespace\n"
+        "metadata: {name: shop, labels: {istio-injection: enabled}}\n"
         '---\napiVersion: v1\nkind: Service\nmetadata: {name: "web\\e[31m", namespace: shop}\n'
         "spec: {selector: {app: web}, ports: [{name: web, port: 80}]}\n",
         encoding="utf-8",

@@ -29,7 +29,7 @@ PAGES = {  # each page and something it shows from the snapshot
     "/gpu": "not built yet",
     "/lineage": "not built yet",
 }
-BANNER = "Metrics stale since"
+BANNER = "Data stale since"
 TIMEOUT = 60  # seconds; generous, the machines are shared
 
 
