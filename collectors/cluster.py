@@ -29,3 +29,11 @@ class ClusterObjects:
     def extend(self, items: Iterable[KubeObject]) -> None:
         """Append objects."""
         self.items.extend(items)
+
+
+class KubernetesError(Exception):
+    """The cluster cannot be read at all; the message is one line for people.
+
+    Defined here, not next to the client, so catching it does not import the ``kubernetes``
+    package (over a second of start-up that ``meshlens check --manifests`` does not need).
+    """

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import click
 
+from collectors.cluster import KubernetesError
 from collectors.model import Snapshot
 from collectors.snapshot_io import SnapshotError
-from collectors.sources.kubernetes import KubernetesError
 from collectors.sources.manifests import ManifestError
 from collectors.sources.prometheus import PrometheusError
 from dashboard.data import ConfigError, LiveSource, load_configured_snapshot

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from collectors.cluster import ClusterObjects
 from collectors.inventory import in_namespaces
@@ -16,11 +17,13 @@ from collectors.kinds import SourceState
 from collectors.model import Snapshot, SourceStatus
 from collectors.snapshot_io import load_snapshot
 from collectors.sources.demo import demo_snapshot
-from collectors.sources.kubernetes import KubernetesConfig, LiveCluster
 from collectors.sources.manifests import load_manifests
 from collectors.sources.objects import objects_snapshot
 from collectors.sources.prometheus import PrometheusConfig, PrometheusMetrics, prometheus_snapshot
 from dashboard.settings import PASSWORD_ENV, TOKEN_ENV, Settings
+
+if TYPE_CHECKING:
+    from collectors.sources.kubernetes import LiveCluster
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +97,7 @@ class LiveSource:
         self.metrics = (
             PrometheusMetrics(prometheus_config(settings)) if settings.prometheus else None
         )
-        self.cluster = LiveCluster(kubernetes_config(settings)) if settings.live_cluster else None
+        self.cluster = _live_cluster(settings) if settings.live_cluster else None
         self._objects: ClusterObjects | None = None
         self._status: SourceStatus | None = None
         if settings.manifests is not None:
@@ -146,13 +149,17 @@ class LiveSource:
         return self._objects, self._status
 
 
-def kubernetes_config(settings: Settings) -> KubernetesConfig:
-    """The API server connection the settings describe."""
-    return KubernetesConfig(
-        kubeconfig=settings.kubeconfig,
-        context=settings.context,
-        in_cluster=settings.in_cluster,
-        namespaces=settings.namespaces,
+def _live_cluster(settings: Settings) -> LiveCluster:
+    # The kubernetes package takes over a second to import: only live cluster reads pay it.
+    from collectors.sources.kubernetes import KubernetesConfig, LiveCluster
+
+    return LiveCluster(
+        KubernetesConfig(
+            kubeconfig=settings.kubeconfig,
+            context=settings.context,
+            in_cluster=settings.in_cluster,
+            namespaces=settings.namespaces,
+        )
     )
 
 

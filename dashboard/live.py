@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from collectors.cluster import KubernetesError
 from collectors.model import Snapshot
 from collectors.sources.prometheus import PrometheusError
 from dashboard.data import SnapshotProvider
@@ -45,7 +46,7 @@ class LiveRefresher:
             snapshot = self._collect()
         except Exception as error:  # the thread must outlive any failure
             reason = " ".join(str(error).split()) or type(error).__name__
-            if not isinstance(error, PrometheusError):  # a bug: keep its traceback in the log
+            if not isinstance(error, (PrometheusError, KubernetesError)):  # a bug: trace it
                 log.exception("collection %d failed unexpectedly", self.attempts)
             log.warning(
                 "collection %d failed, serving the last good snapshot: %s", self.attempts, reason

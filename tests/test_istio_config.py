@@ -343,7 +343,7 @@ def test_a_workload_behind_two_services_gets_both_findings() -> None:
         ]
     )
     assert g.workload("web-v1").attrs["istio_timeout"] == "1s; 5s"
-    assert g.workload("web-v1").attrs["istio_virtual_services"] == "web; front"
+    assert g.workload("web-v1").attrs["istio_virtual_services"] == "front; web"
 
 
 # --- DestinationRules ----------------------------------------------------------------------

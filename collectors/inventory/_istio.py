@@ -129,4 +129,5 @@ class Findings:
         for node_id, notes in self.notes.items():
             if node_id in nodes:
                 for key, kept in notes.items():
-                    nodes[node_id].attrs[key] = "; ".join(kept)
+                    # Sorted: files and the API server list objects in different orders.
+                    nodes[node_id].attrs[key] = "; ".join(sorted(kept))
