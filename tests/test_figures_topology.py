@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from collectors.kinds import Health, NodeFlag
-from collectors.model import Snapshot, TrafficStats
+from collectors.kinds import Health, NodeFlag, SourceState
+from collectors.model import Snapshot, SourceStatus, TrafficStats
+from collectors.sources.manifests import load_manifests
+from collectors.sources.objects import objects_snapshot
 from dashboard.figures.topology import (
+    HEALTH_COLOURS,
     EdgeLabel,
     edge_label_text,
+    node_badges,
     topology_elements,
     topology_stylesheet,
 )
+from dashboard.topology.details import findings_by_node
 from dashboard.topology.layout import compute_layout
 from dashboard.topology.projection import GraphType, TopologyView, ViewEdge, ViewNode, project
 
@@ -320,3 +327,78 @@ def test_flat_boxes_are_plain_nodes_around_their_children(demo: Snapshot) -> Non
             if box.id in chain:  # every descendant sits inside its (flat) box
                 x, y = positions[node.id]
                 assert abs(x - centre["x"]) < width / 2 and abs(y - centre["y"]) < height / 2
+
+
+# Istio badges and check marks, on the real Bookinfo samples (reviews 80/20, ratings delay).
+
+
+@pytest.fixture(scope="module")
+def bookinfo(fixtures_dir: Path) -> Snapshot:
+    objects = load_manifests(fixtures_dir / "k8s" / "bookinfo.yaml")
+    objects.extend(load_manifests(fixtures_dir / "k8s" / "bookinfo-networking").items)
+    status = SourceStatus("manifests", "cluster", SourceState.OK, "test")
+    end = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    return objects_snapshot(objects, status, end=end, span=timedelta(hours=1))
+
+
+def test_bookinfo_nodes_carry_istio_badges_and_counted_check_marks(bookinfo: Snapshot) -> None:
+    view = project(bookinfo, GraphType.WORKLOAD)
+    elements = _by_id(topology_elements(view, {}, findings=findings_by_node(bookinfo)))
+
+    reviews = elements["workload:Kubernetes/default/reviews-v2"]
+    assert reviews["data"]["label"] == "reviews-v2"  # find and tooltips read the plain name
+    assert reviews["data"]["caption"] == "reviews-v2\nVS TS"
+    assert "badged" in _classes(reviews)
+    # The ratings service's findings (three unmatched subsets, one delay fault) are drawn on the
+    # workload it selects, which the workload graph shows.
+    ratings = elements["workload:Kubernetes/default/ratings-v1"]
+    assert ratings["data"]["caption"] == "ratings-v1\nVS FI ⚠ 4"
+    assert {"flag-check_warning", "flag-fault_injection"} <= _classes(ratings)
+    assert "flag-check_error" not in _classes(ratings)
+    assert elements["workload:Kubernetes/default/productpage-v1"]["data"]["caption"] == (
+        "productpage-v1\nVS"
+    )
+
+
+def test_without_findings_the_check_flags_give_bare_marks(bookinfo: Snapshot) -> None:
+    elements = _by_id(topology_elements(project(bookinfo, GraphType.SERVICE), {}))
+
+    assert elements["service:Kubernetes/default/ratings"]["data"]["caption"] == "ratings\nVS FI ⚠"
+    assert elements["service:Kubernetes/default/reviews"]["data"]["caption"] == "reviews\nVS TS"
+
+
+def test_badges_follow_a_fixed_order_and_long_names_are_cut_to_fit() -> None:
+    long_name = "recommender-feature-store-writer-v12"
+    flagged = _node(
+        PRODUCTPAGE,
+        "workload",
+        long_name,
+        None,
+        flags=frozenset({"mtls_strict", "retries", "virtual_service", "check_error"}),
+    )
+    plain = _node(RATINGS, "service", long_name, None)
+    view = TopologyView(GraphType.WORKLOAD, (flagged, plain), (), (), frozenset())
+    elements = _by_id(topology_elements(view, {}))
+
+    assert elements[PRODUCTPAGE]["data"]["caption"] == "recommender-feature-sto…\nVS RT mTLS ✖"
+    assert elements[PRODUCTPAGE]["data"]["label"] == long_name
+    # Without badges the caption is the name, left for Cytoscape to ellipsize by width.
+    assert elements[RATINGS]["data"]["caption"] == long_name
+    assert "badged" not in _classes(elements[RATINGS])
+    assert node_badges(frozenset({"timeout", "traffic_shift"}), []) == "TS TO"
+
+
+def test_stylesheet_draws_captions_and_halos_check_findings_under_find() -> None:
+    rules = topology_stylesheet()
+    selectors = [rule["selector"] for rule in rules]
+    assert rules[0]["style"]["label"] == "data(caption)"
+    assert rules[0]["style"]["text-wrap"] == "ellipsis"
+    badged = rules[selectors.index("node.badged")]["style"]
+    assert badged["text-wrap"] == "wrap"
+    warning = selectors.index("node.flag-check_warning")
+    error = selectors.index("node.flag-check_error")
+    # Errors win over warnings, and find's halo over both.
+    assert warning < error < selectors.index("node.find-match")
+    assert rules[error]["style"]["underlay-color"] == HEALTH_COLOURS[Health.FAILURE]
+    assert rules[warning]["style"]["underlay-color"] == HEALTH_COLOURS[Health.DEGRADED]
+    assert "border-color" not in rules[error]["style"]  # the border stays health's

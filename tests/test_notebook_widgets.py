@@ -299,6 +299,7 @@ def test_app_in_a_browser_click_a_node_then_a_neighbour(dash_duo: Any, demo: Sna
     canvas = dash_duo.find_element(f"#{notebook.GRAPH}")
     ActionChains(dash_duo.driver).move_to_element(canvas).click().perform()
     dash_duo.wait_for_text_to_equal("#topology-panel-title", "ratings-v1", timeout=10)
-    dash_duo.find_element(f"#{notebook.PANEL} a").click()  # its caller, reviews-v2
+    caller = f"#{notebook.PANEL} a[href*='reviews-v2']"
+    dash_duo.find_element(caller).click()  # its caller, reviews-v2
     dash_duo.wait_for_text_to_equal("#topology-panel-title", "reviews-v2", timeout=10)
     assert dash_duo.get_logs() == []

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from collectors.ids import node_id
-from collectors.kinds import EdgeKind, Health, NodeFlag, NodeKind, Protocol
-from collectors.model import Edge, Node, Snapshot, SnapshotMeta, TrafficStats
+from collectors.kinds import EdgeKind, Health, NodeFlag, NodeKind, Protocol, SourceState
+from collectors.model import Edge, Node, Snapshot, SnapshotMeta, SourceStatus, TrafficStats
 from collectors.response_flags import RESPONSE_FLAGS
+from collectors.sources.manifests import load_manifests
+from collectors.sources.objects import objects_snapshot
 from dashboard.topology.details import (
     Details,
     element_details,
@@ -457,3 +460,69 @@ def test_every_demo_element_has_details(demo: Snapshot, graph_type: GraphType) -
         assert list(details.series.columns) == ["timestamp", "metric", "value"]
         assert not details.series["value"].map(math.isnan).any()
         assert details.series["timestamp"].between(demo.meta.start, demo.meta.end).all()
+
+
+# Istio configuration and check findings, on the real Bookinfo samples and the demo.
+
+
+@pytest.fixture(scope="module")
+def bookinfo(fixtures_dir: Path) -> Snapshot:
+    objects = load_manifests(fixtures_dir / "k8s" / "bookinfo.yaml")
+    objects.extend(load_manifests(fixtures_dir / "k8s" / "bookinfo-networking").items)
+    status = SourceStatus("manifests", "cluster", SourceState.OK, "test")
+    return objects_snapshot(objects, status, end=T0, span=timedelta(hours=1))
+
+
+def test_a_workload_panel_lists_its_istio_config_and_its_service_findings(
+    bookinfo: Snapshot,
+) -> None:
+    view = project(bookinfo, GraphType.WORKLOAD)
+    details = _details(bookinfo, view, "workload:Kubernetes/default/ratings-v1")
+
+    istio = dict(details.istio)
+    assert istio["Fault injection"] == "delay 7s for 100% of requests when end-user exact jason"
+    assert istio["VirtualServices"] == "ratings" and istio["mTLS"] == "PERMISSIVE"
+    assert list(istio) == [
+        "VirtualServices",
+        "Fault injection",
+        "DestinationRule",
+        "Client TLS",
+        "mTLS",
+    ]
+    # Findings of the ratings service, which selects this workload: IST003 before IST005.
+    assert [(f.code, f.object) for f in details.findings] == [
+        ("IST003", "DestinationRule default/ratings"),
+        ("IST003", "DestinationRule default/ratings"),
+        ("IST003", "DestinationRule default/ratings"),
+        ("IST005", "VirtualService default/ratings"),
+    ]
+    words = dict(details.flags)
+    assert (
+        words["fault_injection"] == "a VirtualService injects faults (delays or aborts) on purpose"
+    )
+
+
+def test_a_merged_node_shows_shared_config_once(bookinfo: Snapshot) -> None:
+    view = project(bookinfo, GraphType.APP)
+    details = _details(bookinfo, view, "app:Kubernetes/default/reviews")
+
+    assert len(details.members) == 3
+    assert dict(details.istio)["Traffic shift"] == "v1 80% · v2 20%"
+    assert details.findings == ()
+
+
+def test_findings_come_worst_first_with_check_flags_leading(demo: Snapshot) -> None:
+    view = project(demo, GraphType.WORKLOAD)
+    details = _details(demo, view, "workload:Kubernetes/boutique/adservice")
+
+    # The pod's two, the workload's and its service's: all errors, by code.
+    assert [f.code for f in details.findings] == ["POD001", "POD003", "SVC002", "WKL001"]
+    assert details.flags[0][0] == "check_error"
+    # A window's copy of the snapshot has no findings: the caller passes the original's.
+    assert _details(demo, view, details.id, findings=[]).findings == ()
+
+
+def test_edges_and_boxes_have_no_config_or_findings(bookinfo: Snapshot) -> None:
+    view = project(bookinfo, GraphType.WORKLOAD)
+    box = _details(bookinfo, view, view.boxes[0].id)
+    assert box.istio == () and box.findings == ()

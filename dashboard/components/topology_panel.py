@@ -15,9 +15,10 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from collectors.kinds import Health
-from collectors.model import TrafficStats
+from collectors.model import Finding, TrafficStats
 from dashboard.components.topology_legend import legend
 from dashboard.components.topology_toolbar import focus_controls
+from dashboard.figures.checks_table import SEVERITY_COLOURS
 from dashboard.figures.sparklines import red_sparklines
 from dashboard.figures.topology import HEALTH_COLOURS
 from dashboard.topology.controls import Control, namespace_of_box
@@ -30,6 +31,7 @@ __all__ = ["PanelContents", "panel", "panel_contents"]
 _HIDDEN = {"display": "none"}
 _SHOWN: dict[str, str] = {}
 MAX_NEIGHBOURS = 25  # a hub has hundreds of callers; the busiest ones are what people read
+MAX_FINDINGS = 10  # the worst ones; the Checks page lists them all
 
 
 def panel(contents: PanelContents, state: TopologyState) -> dbc.Card:
@@ -125,7 +127,11 @@ def panel_contents(
     """
     state = scene.state
     window = (scene.window.start, scene.window.end) if scene.window else None
-    details = element_details(scene.snapshot, scene.view, state.selected, window=window)
+    # A scene over a chosen window has a copy of the snapshot without the findings.
+    findings = (rate_window or scene).snapshot.findings
+    details = element_details(
+        scene.snapshot, scene.view, state.selected, window=window, findings=findings
+    )
     breakdown = details
     if details is not None and rate_window is not None:
         breakdown = element_details(rate_window.snapshot, rate_window.view, state.selected)
@@ -152,6 +158,8 @@ def panel_contents(
         ),
         _numbers(details.stats),
         dcc.Graph(figure=figure, config={"displayModeBar": False}, id="topology-sparklines"),
+        *_checks(details.findings),
+        *_istio(details.istio),
         *_neighbours("Callers", details.callers, state),
         *_neighbours("Callees", details.callees, state),
         *_breakdown(breakdown, rate_window),
@@ -178,6 +186,47 @@ def _breakdown(details: Details | None, rate_window: Scene | None) -> list[Any]:
             )
         )
     return parts
+
+
+def _checks(findings: Sequence[Finding]) -> list[Any]:
+    if not findings:
+        return []
+    items = [
+        html.Li(
+            [
+                dbc.Badge(f.severity.value, color=SEVERITY_COLOURS[f.severity], className="me-1"),
+                html.Code(f.code),
+                f" {f.object}: {f.message}",
+                html.Div(f.hint, className="text-muted"),
+            ],
+            className="mb-1",
+        )
+        for f in findings[:MAX_FINDINGS]
+    ]
+    more = len(findings) - MAX_FINDINGS
+    if more > 0:
+        items.append(html.Li(f"and {more} more", className="text-muted"))
+    return [
+        html.H6(f"Checks ({len(findings)})", className="mt-3"),
+        html.Ul(items, className="list-unstyled small", id="topology-panel-checks"),
+        dcc.Link("All findings", href="/checks", className="small"),
+    ]
+
+
+def _istio(rows: Sequence[tuple[str, str]]) -> list[Any]:
+    if not rows:
+        return []
+    return [
+        html.H6("Istio configuration", className="mt-3"),
+        html.Ul(
+            [
+                html.Li([html.Span(f"{label}: ", className="text-muted"), value])
+                for label, value in rows
+            ],
+            className="list-unstyled small",
+            id="topology-panel-istio",
+        ),
+    ]
 
 
 def _health_badge(health: Health) -> dbc.Badge:

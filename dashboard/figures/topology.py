@@ -6,18 +6,24 @@ through ``members``). Names reach Cytoscape only as ``data`` values, which it dr
 never as markup.
 
 Styling is by class: each element carries its kind, ``health-<health>``, ``flag-<flag>`` per
-flag, ``box`` for namespace and app boxes, and ``mtls`` on edges whose traffic is mutual TLS;
-the stylesheet lives in ``dashboard.figures.topology_style`` and is re-exported here.
+flag, ``box`` for namespace and app boxes, ``badged`` on nodes whose caption has a second line,
+and ``mtls`` on edges whose traffic is mutual TLS; the stylesheet lives in
+``dashboard.figures.topology_style`` and is re-exported here.
+
+A node's ``caption`` (what is drawn under it) is its name, then a line of badges: the Istio
+configuration applying to it (``VS TS`` for a VirtualService splitting its traffic) and its
+check findings (``✖ 2`` errors, ``⚠ 1`` warnings). ``label`` stays the plain name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
-from collectors.kinds import NodeFlag, Protocol
-from collectors.model import TrafficStats
+from collectors.inventory.istio_config import ISTIO_FLAG_WORDS
+from collectors.kinds import NodeFlag, Protocol, Severity
+from collectors.model import Finding, TrafficStats
 from dashboard.figures.topology_style import (
     HEALTH_COLOURS,
     LARGE_GRAPH_ELEMENTS,
@@ -26,10 +32,13 @@ from dashboard.figures.topology_style import (
 from dashboard.topology.projection import TopologyView, ViewEdge, ViewNode
 
 __all__ = [
+    "CHECK_MARKS",
     "HEALTH_COLOURS",
     "LARGE_GRAPH_ELEMENTS",
+    "MAX_CAPTION_NAME",
     "EdgeLabel",
     "edge_label_text",
+    "node_badges",
     "topology_elements",
     "topology_stylesheet",
 ]
@@ -53,6 +62,49 @@ _FLAG_WORDS: Mapping[str, str] = {
     NodeFlag.RESTARTING.value: "restarting",
     NodeFlag.ENTRY_POINT.value: "entry point",
 }
+
+
+CHECK_MARKS: Mapping[Severity, str] = {Severity.ERROR: "✖", Severity.WARNING: "⚠"}
+"""The mark of error and warning findings in a node's caption (info findings get none)."""
+
+MAX_CAPTION_NAME = 24
+"""Characters of the name kept in a two-line caption: a wrapped caption cannot ellipsize it."""
+
+_CHECK_FLAGS: Mapping[Severity, str] = {
+    Severity.ERROR: NodeFlag.CHECK_ERROR.value,
+    Severity.WARNING: NodeFlag.CHECK_WARNING.value,
+}
+
+
+def node_badges(flags: frozenset[str] | set[str], findings: Sequence[Finding] | None = None) -> str:
+    """The badge line of a node with ``flags``: Istio badges, then check marks; "" for none.
+
+    With ``findings`` (those drawn on the node), marks carry counts (``✖ 2 ⚠ 1``); without,
+    the check flags give a bare mark for the worst severity.
+
+    >>> node_badges({"virtual_service", "traffic_shift"}, [])
+    'VS TS'
+    """
+    words = [word for flag, word in ISTIO_FLAG_WORDS.items() if flag.value in flags]
+    if findings is None:
+        if NodeFlag.CHECK_ERROR.value in flags:
+            words.append(CHECK_MARKS[Severity.ERROR])
+        elif NodeFlag.CHECK_WARNING.value in flags:
+            words.append(CHECK_MARKS[Severity.WARNING])
+    else:
+        for severity, mark in CHECK_MARKS.items():
+            count = sum(1 for finding in findings if finding.severity is severity)
+            if count:
+                words.append(f"{mark} {count}")
+    return " ".join(words)
+
+
+def _caption(label: str, badges: str) -> str:
+    if not badges:
+        return label
+    if len(label) > MAX_CAPTION_NAME:
+        label = label[: MAX_CAPTION_NAME - 1] + "…"
+    return f"{label}\n{badges}"
 
 
 def _rate_text(rate: float) -> str:
@@ -119,11 +171,29 @@ def _traffic_summary(stats: TrafficStats | None) -> str:
     return " · ".join(part for part in (_rate_text(stats.request_rate), _error_text(stats)) if part)
 
 
-def _node_element(node: ViewNode, *, box: bool) -> dict[str, Any]:
-    flags = sorted(node.flags)
+def _node_findings(
+    node: ViewNode, findings: Mapping[str, Sequence[Finding]] | None
+) -> list[Finding] | None:
+    if findings is None:
+        return None
+    # Members can share a finding (a service's, on each workload it selects): count it once.
+    return list(dict.fromkeys(one for member in node.members for one in findings.get(member, ())))
+
+
+def _node_element(
+    node: ViewNode, *, box: bool, findings: Mapping[str, Sequence[Finding]] | None = None
+) -> dict[str, Any]:
+    found = None if box else _node_findings(node, findings)
+    flagged = set(node.flags)
+    for severity, flag in _CHECK_FLAGS.items():
+        if found is not None and any(one.severity is severity for one in found):
+            flagged.add(flag)
+    flags = sorted(flagged)
+    badges = "" if box else node_badges(node.flags, found)
     data: dict[str, Any] = {
         "id": node.id,
         "label": node.label,
+        "caption": _caption(node.label, badges),
         "kind": node.kind,
         "namespace": node.namespace,
         "app": node.app,
@@ -138,6 +208,8 @@ def _node_element(node: ViewNode, *, box: bool) -> dict[str, Any]:
     classes = [node.kind, f"health-{node.health.value}", *(f"flag-{flag}" for flag in flags)]
     if box:
         classes.append("box")
+    if badges:
+        classes.append("badged")
     return {"group": "nodes", "data": data, "classes": " ".join(classes)}
 
 
@@ -166,6 +238,7 @@ def topology_elements(
     *,
     edge_label: EdgeLabel = EdgeLabel.REQUEST_RATE,
     flat_boxes: bool = False,
+    findings: Mapping[str, Sequence[Finding]] | None = None,
 ) -> list[dict[str, Any]]:
     """Cytoscape.js elements for ``view``: boxes, nodes, then edges.
 
@@ -174,13 +247,18 @@ def topology_elements(
     box is a plain node (class ``flat``) drawn behind its children, sized here from their
     positions. Compound nodes cost Cytoscape about as much as everything else together on a big
     graph (0.8 of 1.6 s at 2,000 nodes); a flat box does not follow a node dragged out of it.
+
+    ``findings`` maps snapshot node ids to the findings drawn on them (see
+    ``dashboard.topology.details.findings_by_node``): a node's caption then counts its members'
+    errors and warnings, and the node gets ``flag-check_error`` / ``flag-check_warning`` even when
+    the finding is on a service that selects it. Without it, the check flags give bare marks.
     """
     edge_label = EdgeLabel(edge_label)  # a plain string from a dropdown works too
     elements = [_node_element(box, box=True) for box in view.boxes]
     if flat_boxes:
         _flatten(elements, view, positions)
     for node in view.nodes:
-        element = _node_element(node, box=False)
+        element = _node_element(node, box=False, findings=findings)
         if flat_boxes:
             element["data"].pop("parent", None)
         point = positions.get(node.id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from collectors.kinds import Health, NodeKind
+from collectors.kinds import Health, NodeFlag, NodeKind
 
 __all__ = ["HEALTH_COLOURS", "LARGE_GRAPH_ELEMENTS", "topology_stylesheet"]
 
@@ -64,6 +64,7 @@ _LARGE: tuple[dict[str, Any], ...] = (
 def topology_stylesheet(*, dark: bool = False, large: bool = False) -> list[dict[str, Any]]:
     """Cytoscape.js stylesheet matching :func:`topology_elements`'s classes.
 
+    Nodes draw their ``caption`` (the name, and a second line of badges on ``badged`` nodes).
     Later rules win in Cytoscape, so flags come after health, then find (classes ``find-match`` and
     ``find-dim``), and selection comes last. Labels are not drawn while they would be smaller
     than 7 px on screen: unreadable anyway, and measuring thousands of them is most of what
@@ -80,7 +81,7 @@ def topology_stylesheet(*, dark: bool = False, large: bool = False) -> list[dict
         {
             "selector": "node",
             "style": {
-                "label": "data(label)",
+                "label": "data(caption)",
                 "width": 32,
                 "height": 32,
                 "background-color": fill,
@@ -122,6 +123,8 @@ def topology_stylesheet(*, dark: bool = False, large: bool = False) -> list[dict
             },
         },
         {"selector": "node.box.app", "style": {"border-style": "dashed"}},
+        # A second line of badges: wrap at the caption's newline (its name is cut to fit).
+        {"selector": "node.badged", "style": {"text-wrap": "wrap"}},
         {"selector": "node.flag-idle", "style": {"border-style": "dashed"}},
         {
             "selector": "node.flag-dead",
@@ -141,6 +144,18 @@ def topology_stylesheet(*, dark: bool = False, large: bool = False) -> list[dict
                 "outline-style": "dotted",
             },
         },
+        # Check findings: a halo in the finding's colour, apart from the border (health) and the
+        # outline (missing sidecar); errors after warnings so they win. Find's halo replaces it.
+        *(
+            {
+                "selector": f"node.flag-{flag}",
+                "style": {"underlay-color": colour, "underlay-opacity": 0.3, "underlay-padding": 6},
+            }
+            for flag, colour in (
+                (NodeFlag.CHECK_WARNING.value, HEALTH_COLOURS[Health.DEGRADED]),
+                (NodeFlag.CHECK_ERROR.value, HEALTH_COLOURS[Health.FAILURE]),
+            )
+        ),
         {
             "selector": "edge",
             "style": {

@@ -3,7 +3,9 @@
 :func:`element_details` answers with a :class:`Details`: titles, health and flags in words, the
 traffic of the snapshot's rate window (``meta.rate_window_seconds`` ending at ``meta.end``), the
 callers and callees drawn in the view, response codes, gRPC statuses and Envoy flags explained,
-and a long series frame (``timestamp``, ``metric``, ``value``) for the sparklines.
+a long series frame (``timestamp``, ``metric``, ``value``) for the sparklines, and for a node
+the Istio configuration of its members and the check findings drawn on them (a service's
+findings count on the workloads it selects, see :func:`findings_by_node`).
 
 Series are summed over the element's members: rates per timestamp, ``p95_ms`` as the worst
 value, because quantiles cannot be added. A node uses its members' own series; a member without
@@ -16,15 +18,21 @@ entering it from outside (its stats too).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 import pandas as pd
 
-from collectors.kinds import EdgeKind, Health, NodeFlag, NodeKind
-from collectors.model import Snapshot, TrafficStats
+from collectors.kinds import EdgeKind, Health, NodeKind
+from collectors.model import Finding, Snapshot, TrafficStats
+from dashboard.topology._details_config import (
+    findings_by_node,
+    flag_words,
+    istio_rows,
+    member_findings,
+)
 from dashboard.topology._details_series import (
     empty_details_series,
     summed_series,
@@ -47,6 +55,7 @@ __all__ = [
     "Neighbour",
     "element_details",
     "empty_details_series",
+    "findings_by_node",
     "grpc_status_name",
     "http_code_meaning",
     "summed_series",
@@ -86,19 +95,9 @@ class Details:
     series: pd.DataFrame  # timestamp, metric, value within the window
     members: tuple[str, ...]
     notes: tuple[str, ...]
+    istio: tuple[tuple[str, str], ...] = ()  # (label, one-line value), nodes only
+    findings: tuple[Finding, ...] = ()  # drawn on the members, worst first; nodes only
 
-
-_FLAG_WORDS: Mapping[str, str] = {
-    NodeFlag.DEAD.value: "no running pods",
-    NodeFlag.NOT_READY.value: "some pods are not ready",
-    NodeFlag.RESTARTING.value: "containers keep restarting",
-    NodeFlag.MISSING_SIDECAR.value: "pods run without the Istio sidecar: no telemetry or mTLS",
-    NodeFlag.IDLE.value: "no traffic in the window",
-    NodeFlag.UNKNOWN.value: "telemetry could not identify this peer",
-    NodeFlag.EXTERNAL.value: "outside the mesh (a ServiceEntry host or passthrough)",
-    NodeFlag.ENTRY_POINT.value: "traffic enters the mesh here (ingress gateway or load generator)",
-    NodeFlag.INBOUND_ONLY_SOURCE.value: "seen only by the callers' proxies",
-}
 
 _PROTOCOL_WORDS = {"http": "HTTP", "grpc": "gRPC", "tcp": "TCP"}
 _HEALTH_WORDS = {
@@ -171,6 +170,7 @@ class _Context:
     nodes: Mapping[str, ViewNode]
     start: datetime
     end: datetime
+    findings: Sequence[Finding] | None
 
     def series(
         self, entities: Collection[str], throughput_only: Collection[str] = ()
@@ -226,14 +226,13 @@ def _node_details(ctx: _Context, node: ViewNode) -> Details:
         notes.append(_TCP_NOTE)
     if stats is None:
         notes.append("received no traffic in the window")
-    flags = tuple((flag, _FLAG_WORDS.get(flag, flag)) for flag in _flag_order(node.flags))
     return Details(
         id=node.id,
         element="node",
         title=_node_title(node),
         subtitle=_node_subtitle(node),
         health=node.health,
-        flags=flags,
+        flags=flag_words(node.flags),
         stats=stats,
         callers=_busiest_first(_neighbour(e, ctx.nodes.get(e.source), e.source) for e in inbound),
         callees=_busiest_first(_neighbour(e, ctx.nodes.get(e.target), e.target) for e in outbound),
@@ -243,14 +242,8 @@ def _node_details(ctx: _Context, node: ViewNode) -> Details:
         series=series,
         members=node.members,
         notes=(*notes, *series_note),
-    )
-
-
-def _flag_order(flags: Iterable[str]) -> list[str]:
-    # Worst news first: the order of the words table, then anything it does not know.
-    order = list(_FLAG_WORDS)
-    return sorted(
-        flags, key=lambda flag: (order.index(flag) if flag in order else len(order), flag)
+        istio=istio_rows(ctx.snapshot, node.members),
+        findings=member_findings(node.members, findings_by_node(ctx.snapshot, ctx.findings)),
     )
 
 
@@ -323,13 +316,15 @@ def element_details(
     element_id: str,
     *,
     window: tuple[datetime, datetime] | None = None,
+    findings: Sequence[Finding] | None = None,
 ) -> Details | None:
     """Details of the view node, edge or box ``element_id``; None when the view has no such id.
 
     ``window`` bounds the series (default: the snapshot's whole window); naive datetimes are
     taken as UTC. Stats, codes and flags are the view's own: those of the snapshot's rate window,
     or of a chosen window when the view was projected from ``traffic_in_window``'s copy (which
-    has no codes or flags). Ids come from URLs, so any value is answered without raising.
+    has no codes or flags). ``findings`` defaults to the snapshot's (pass the original's with such
+    a copy, which has none). Ids come from URLs, so any value is answered without raising.
 
     A click on a node in the page's callback reads, for example,
     ``details = element_details(snapshot, view, tapped["id"], window=(start, end))``, then
@@ -340,7 +335,7 @@ def element_details(
     meta = snapshot.meta
     start, end = window if window is not None else (meta.start, meta.end)
     nodes = {node.id: node for node in view.nodes}
-    ctx = _Context(snapshot, view, nodes, start, end)
+    ctx = _Context(snapshot, view, nodes, start, end, findings)
     node = nodes.get(element_id)
     if node is not None:
         return _node_details(ctx, node)

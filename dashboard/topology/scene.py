@@ -22,6 +22,7 @@ from collectors.health import DEFAULT_THRESHOLDS, HealthThresholds
 from collectors.kinds import NodeKind
 from collectors.model import Snapshot
 from dashboard.figures.topology import LARGE_GRAPH_ELEMENTS, topology_elements
+from dashboard.topology._details_config import findings_by_node
 from dashboard.topology.expressions import Expression, ExpressionError, parse
 from dashboard.topology.filtering import find, focus, hide
 from dashboard.topology.layout import Positions
@@ -161,8 +162,9 @@ class TopologyEngine:
         layout_key = structure_key(layout_view) + state.layout
         matched = find(drawn, find_expression)
         large = len(drawn.nodes) + len(drawn.boxes) + len(drawn.edges) >= LARGE_GRAPH_ELEMENTS
+        findings = self._views.get(snapshot, "findings", lambda: findings_by_node(snapshot))
         elements = topology_elements(
-            drawn, positions, edge_label=state.edge_label, flat_boxes=large
+            drawn, positions, edge_label=state.edge_label, flat_boxes=large, findings=findings
         )
         _mark(elements, matched=matched if find_expression else None, selected=state.selected)
         return Scene(

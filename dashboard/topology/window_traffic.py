@@ -153,7 +153,11 @@ def traffic_in_window(
         inbound.p95_ms = None if at is None else _p95(figures, at)
         data["node"] = replace(node, inbound=inbound)
     windowed = Snapshot(
-        meta=snapshot.meta, graph=graph, series=snapshot.series, incidents=snapshot.incidents
+        meta=snapshot.meta,
+        graph=graph,
+        series=snapshot.series,
+        incidents=snapshot.incidents,
+        findings=snapshot.findings,
     )
     apply_health(windowed, thresholds)
     return windowed
