@@ -359,7 +359,7 @@ CASES = [
                 http=[{"route": [route("cart")], "retries": {"attempts": 3}, "timeout": "2s"}],
             ),
         ],
-        "http[0] aborts 50% of requests with 503 when end-user exact jason to cart",
+        "http[0] injects abort 503 for 50% of requests when end-user exact jason, on cart",
         "VirtualService shop/cart",
         "service:Kubernetes/shop/cart",
     ),

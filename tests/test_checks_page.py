@@ -44,7 +44,7 @@ FAULT = Finding(
     "VirtualService",
     "bookinfo",
     "ratings",
-    "http[0] delays 100% of requests by 7s",
+    "http[0] injects delay 7s for 100% of requests",
     "Remove the fault once the test is over",
     node="service:Kubernetes/bookinfo/ratings",
 )
@@ -195,7 +195,7 @@ def test_the_page_lists_the_fault_and_a_link_filters_it_away(bookinfo_app: Dash)
     assert len(rows) == 5  # three unmatched subsets, two faults
     assert (
         "warning | IST005 | VirtualService default/ratings | "
-        "http[0] delays 100% of requests by 7s when end-user exact jason to ratings | "
+        "http[0] injects delay 7s for 100% of requests when end-user exact jason, on ratings | "
         "Remove the fault from the VirtualService once the test is over"
     ) in rows
 

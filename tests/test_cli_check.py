@@ -25,7 +25,7 @@ def test_the_shared_manifests_give_warnings_only_and_pass(fixtures_dir: Path) ->
     code, out, _ = run("--manifests", str(fixtures_dir / "k8s"))
     assert code == 0
     assert "WARNING  IST005  VirtualService default/ratings" in out
-    assert "delays 100% of requests by 7s when end-user exact jason to ratings" in out
+    assert "injects delay 7s for 100% of requests when end-user exact jason, on ratings" in out
     assert "WARNING  IST005  VirtualService default/details" in out
     assert "subset v2 (version=v2) matches no pod of ratings" in out
     assert out.rstrip().endswith("0 errors, 5 warnings, 0 info on 3 objects (34 checks)")

@@ -16,6 +16,7 @@ from collectors.checks._istio import (
 )
 from collectors.cluster import KubeObject
 from collectors.inventory._objects import mapping, name_of, namespace_of, sequence, string_map, text
+from collectors.inventory.istio_routes import fault_text, match_text
 from collectors.istio_hosts import fqdn, service_of
 from collectors.kinds import NodeKind, Severity
 
@@ -131,37 +132,6 @@ def several_virtual_services(context: CheckContext) -> Iterator[Hit]:
             yield Hit(owner, f"{len(owners)} VirtualServices route {host}{via}: {names}")
 
 
-def _fault_text(fault: dict[str, object]) -> str:
-    parts = []
-    abort = mapping(fault.get("abort"))
-    if abort:
-        status = text(abort.get("httpStatus")) or text(abort.get("grpcStatus")) or "an error"
-        parts.append(f"aborts {_percent(abort)} of requests with {status}")
-    delay = mapping(fault.get("delay"))
-    if delay:
-        duration = text(delay.get("fixedDelay")) or text(delay.get("exponentialDelay")) or "a delay"
-        parts.append(f"delays {_percent(delay)} of requests by {duration}")
-    return " and ".join(parts)
-
-
-def _percent(fault: dict[str, object] | object) -> str:
-    share = mapping(mapping(fault).get("percentage")).get("value")
-    if share is None:
-        share = mapping(fault).get("percent")  # the deprecated integer form
-    return f"{share:g}%" if isinstance(share, (int, float)) else "100%"
-
-
-def _match_text(rule: dict[str, object] | object) -> str:
-    said = []
-    for match in sequence(mapping(rule).get("match")):
-        for header, condition in mapping(mapping(match).get("headers")).items():
-            for how, value in mapping(condition).items():
-                said.append(f"{header} {how} {text(value)}")
-        for how, value in mapping(mapping(match).get("uri")).items():
-            said.append(f"uri {how} {text(value)}")
-    return f" when {' or '.join(said)}" if said else ""
-
-
 @check(
     "IST005",
     Severity.WARNING,
@@ -172,12 +142,13 @@ def fault_injection(context: CheckContext) -> Iterator[Hit]:
     """Errors or delays made on purpose: a test left on looks exactly like an outage."""
     for virtual_service in context.of_kind("VirtualService"):
         for route in routes(virtual_service):
-            fault = dict(mapping(route.rule.get("fault")))
-            said = _fault_text(fault)
+            said = fault_text(route.rule.get("fault"))
             if not said:
                 continue
+            condition = match_text(route.rule.get("match"))
+            when = f" when {condition}" if condition else ""
             hosts = [text(h) for h in sequence(mapping(virtual_service.get("spec")).get("hosts"))]
-            message = f"{route.where} {said}{_match_text(route.rule)} to {', '.join(hosts)}"
+            message = f"{route.where} injects {said}{when}, on {', '.join(hosts)}"
             node = next(
                 (
                     found
