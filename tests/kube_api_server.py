@@ -127,6 +127,7 @@ class KubeApiServer:
         )
         self.git_version = git_version
         self.requests: list[RecordedRequest] = []
+        self.stopped = False
         self._store: dict[tuple[str, str], dict[tuple[str, str], KubeObject]] = {}
         for item in objects:
             self.add(item)
@@ -174,6 +175,7 @@ class KubeApiServer:
 
     def stop(self) -> None:
         """Stop serving and close the socket."""
+        self.stopped = True
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join(timeout=5)
@@ -338,6 +340,10 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
         api: KubeApiServer = self.server.api  # type: ignore[attr-defined]
+        if api.stopped:
+            # A keep-alive connection outlives shutdown(); a stopped server must not answer on it.
+            self.close_connection = True
+            return
         code, body = api.answer(parts.path, query, self.headers.get("Authorization", ""))
         payload = json.dumps(body).encode()
         try:

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Self
+from typing import Any, Self, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import yaml
@@ -95,7 +95,8 @@ class LiveCluster:
 
     def close(self) -> None:
         """Close the client's connections."""
-        self._api.close()  # type: ignore[no-untyped-call]  # the client is partly typed
+        # The client is typed in some releases and not in others: call it as untyped.
+        cast(Any, self._api).close()
 
     def __enter__(self) -> Self:
         return self
@@ -175,7 +176,7 @@ def _load_credentials(config: KubernetesConfig, configuration: client.Configurat
     """Fill ``configuration`` from the kubeconfig or the service account; say which."""
     if config.in_cluster:
         try:
-            load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+            cast(Any, load_incluster_config)(client_configuration=configuration)
         except Exception as error:  # the loader raises ConfigException or OSError
             raise KubernetesError(
                 f"no in-cluster service account: {one_line(str(error))}"
@@ -193,7 +194,7 @@ def _load_credentials(config: KubernetesConfig, configuration: client.Configurat
         problem = f"context {context!r} not found" if context else "no current context"
         raise KubernetesError(f"kubeconfig {shown}: {problem} (contexts: {known})")
     try:
-        load_kube_config(  # type: ignore[no-untyped-call]
+        cast(Any, load_kube_config)(
             config_file=os.pathsep.join(str(path) for path in existing),
             context=context,
             client_configuration=configuration,
