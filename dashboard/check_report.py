@@ -6,15 +6,13 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 
-from collectors.checks import Check
+from collectors.checks import SEVERITY_ORDER, Check
 from collectors.model import Finding, Severity, SourceStatus
-
-SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
 def at_least(findings: Sequence[Finding], severity: Severity) -> list[Finding]:
     """The findings as severe as ``severity`` or more."""
-    return [f for f in findings if SEVERITY_RANK[f.severity] <= SEVERITY_RANK[severity]]
+    return [f for f in findings if SEVERITY_ORDER[f.severity] <= SEVERITY_ORDER[severity]]
 
 
 def _printable(text: str) -> str:

@@ -29,9 +29,10 @@ from collectors.inventory._objects import name_of, namespace_of
 from collectors.kinds import NodeFlag, Severity
 from collectors.model import Finding, Snapshot
 
-__all__ = ["CHECKS", "Check", "all_checks", "flag_findings", "run_checks"]
+__all__ = ["CHECKS", "SEVERITY_ORDER", "Check", "all_checks", "flag_findings", "run_checks"]
 
-_SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+"""Rank of each severity, worst first."""
 
 
 def all_checks() -> list[Check]:
@@ -57,7 +58,7 @@ def run_checks(items: Sequence[KubeObject], snapshot: Snapshot) -> list[Finding]
                     node=hit.node,
                 )
             )
-    findings.sort(key=lambda f: (_SEVERITY_ORDER[f.severity], f.code, f.namespace, f.name))
+    findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], f.code, f.namespace, f.name))
     return findings
 
 
@@ -68,7 +69,7 @@ def flag_findings(snapshot: Snapshot, findings: Sequence[Finding]) -> None:
         if not finding.node or finding.node not in snapshot.graph:
             continue
         known = worst.get(finding.node)
-        if known is None or _SEVERITY_ORDER[finding.severity] < _SEVERITY_ORDER[known]:
+        if known is None or SEVERITY_ORDER[finding.severity] < SEVERITY_ORDER[known]:
             worst[finding.node] = finding.severity
     for node_id, severity in worst.items():
         if severity is Severity.ERROR:

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from collectors.checks import SEVERITY_ORDER
 from collectors.kinds import NodeKind, Severity, SourceState
 from collectors.model import Finding, Node, Snapshot, SourceStatus
-from dashboard.check_report import SEVERITY_RANK
 from dashboard.topology.projection import GraphType
 from dashboard.topology.state import TopologyState, to_query
 
@@ -197,7 +197,7 @@ def check_rows(
     known = nodes or {}
     kept = sorted(
         (finding for finding in findings if check_filter.matches(finding)),
-        key=lambda f: (SEVERITY_RANK[f.severity], f.code, f.namespace, f.name),
+        key=lambda f: (SEVERITY_ORDER[f.severity], f.code, f.namespace, f.name),
     )
     return [
         CheckRow(

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
+from collectors.checks import SEVERITY_ORDER
 from collectors.inventory.istio_config import ISTIO_ATTRS
 from collectors.kinds import EdgeKind, NodeFlag, NodeKind
 from collectors.model import Finding, Snapshot
-from dashboard.check_report import SEVERITY_RANK
 
 ISTIO_LABELS: Mapping[str, str] = {
     "istio_virtual_services": "VirtualServices",
@@ -100,7 +100,7 @@ def findings_by_node(
 def worst_first(findings: Iterable[Finding]) -> tuple[Finding, ...]:
     """Distinct findings, errors first, then by code and object."""
     distinct = dict.fromkeys(findings)
-    return tuple(sorted(distinct, key=lambda f: (SEVERITY_RANK[f.severity], f.code, f.object)))
+    return tuple(sorted(distinct, key=lambda f: (SEVERITY_ORDER[f.severity], f.code, f.object)))
 
 
 def member_findings(
