@@ -76,7 +76,7 @@ class LiveCluster:
 
     def __init__(self, config: KubernetesConfig) -> None:
         self.config = config
-        configuration = client.Configuration()  # not the client's global default
+        configuration = _own_configuration()
         self._origin = _load_credentials(config, configuration)
         parts = urlsplit(str(configuration.host))
         self._host = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
@@ -170,6 +170,20 @@ class LiveCluster:
             log.debug("no server version from %s: %s", self.display, reason)
             return ""
         return str(answer.get("gitVersion", ""))
+
+
+def _own_configuration() -> client.Configuration:
+    """A client configuration of our own (not the global default), leaving logging alone.
+
+    Some client releases set the "urllib3" and "client" loggers to WARNING process-wide when a
+    Configuration is made; the levels meshlens (or a test) chose are put back.
+    """
+    loggers = [logging.getLogger(name) for name in ("urllib3", "client")]
+    levels = [logger.level for logger in loggers]
+    configuration = client.Configuration()
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.setLevel(level)
+    return configuration
 
 
 def _load_credentials(config: KubernetesConfig, configuration: client.Configuration) -> str:
