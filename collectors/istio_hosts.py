@@ -22,10 +22,10 @@ CLUSTER_DOMAIN = "svc.cluster.local"
 
 def fqdn(host: str, namespace: str) -> str:
     """The fully qualified name of ``host`` as written in a rule living in ``namespace``."""
-    host = host.strip().lower().rstrip(".")
-    if "*" in host:
-        return host
+    host = host.strip().lower()
     parts = host.split(".")
+    if "*" in host or not all(parts):  # a wildcard, or a malformed name: kept as written
+        return host
     if len(parts) == 1:
         return f"{host}.{namespace}.{CLUSTER_DOMAIN}"
     if len(parts) == 2 or (len(parts) == 3 and parts[2] == "svc"):

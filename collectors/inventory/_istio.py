@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from collectors import istio_hosts
 from collectors.cluster import KubeObject
 from collectors.inventory._objects import metadata, name_of, namespace_of, text
 from collectors.kinds import NodeFlag
@@ -21,7 +22,6 @@ NETWORKING = "networking.istio.io"
 SECURITY = "security.istio.io"
 ROOT_NAMESPACE = "istio-system"
 """Istio's default ``meshConfig.rootNamespace``: its policies without a selector are mesh-wide."""
-CLUSTER_DOMAIN = "cluster.local"
 EXACT_HOST = 1 << 16
 """Specificity of an exact host: above any wildcard, whose specificity is its suffix length."""
 
@@ -47,7 +47,7 @@ def object_ref(obj: KubeObject, namespace: str) -> str:
 
 def fqdn(service: Node) -> str:
     """Return the fully qualified host of a service node."""
-    return f"{service.name}.{service.namespace}.svc.{CLUSTER_DOMAIN}"
+    return istio_hosts.fqdn(service.name, service.namespace)
 
 
 class ServiceIndex:
@@ -69,22 +69,16 @@ class ServiceIndex:
         >>> [rank for _, rank in index.resolve("*.svc.cluster.local", "default")]
         [18]
         """
-        pattern = text(host).strip().lower()
-        if pattern == "*":
-            return [(node, 0) for node in self._services]
-        if pattern.startswith("*."):
-            suffix = pattern[1:]
-            return [(node, len(suffix)) for node in self._services if fqdn(node).endswith(suffix)]
-        labels = pattern.split(".")
-        if "*" in pattern or not all(labels):
-            return []
-        if len(labels) == 1:
-            key = (namespace, labels[0])
-        elif len(labels) == 2 or labels[2] == "svc":
-            key = (labels[1], labels[0])
-        else:
-            return []  # a name outside the cluster (api.example.com): no service node
-        found = self._by_name.get(key)
+        name = istio_hosts.fqdn(text(host), namespace)
+        if "*" in name:
+            specificity = len(name) - 1 if name.startswith("*.") else 0
+            return [
+                (node, specificity)
+                for node in self._services
+                if istio_hosts.host_matches(name, fqdn(node))
+            ]
+        service = istio_hosts.service_of(name)
+        found = self._by_name.get(service) if service is not None else None
         return [(found, EXACT_HOST)] if found is not None else []
 
     def nodes(self, host: Any, namespace: str) -> list[Node]:
