@@ -15,7 +15,15 @@ from collectors.checks._istio import (
     rule_host,
 )
 from collectors.cluster import KubeObject
-from collectors.inventory._objects import mapping, name_of, namespace_of, sequence, string_map, text
+from collectors.inventory._objects import (
+    mapping,
+    name_of,
+    namespace_of,
+    selector_text,
+    sequence,
+    string_map,
+    text,
+)
 from collectors.inventory.istio_routes import fault_text, match_text
 from collectors.istio_hosts import fqdn, service_of
 from collectors.kinds import NodeKind, Severity
@@ -99,7 +107,7 @@ def subset_without_pods(context: CheckContext) -> Iterator[Hit]:
                 continue
             if context.selected({**selector, **labels}, where[0]):
                 continue
-            wanted = ",".join(f"{key}={value}" for key, value in sorted(labels.items()))
+            wanted = selector_text(labels)
             name = text(mapping(subset).get("name"))
             message = f"subset {name} ({wanted}) matches no pod of {where[1]}"
             yield Hit(rule, message, _service_node(context, host))
@@ -205,7 +213,7 @@ def gateway_without_workload(context: CheckContext) -> Iterator[Hit]:
         selector = string_map(mapping(gateway.get("spec")).get("selector"))
         if not selector or context.selected(selector, None):
             continue
-        wanted = ",".join(f"{key}={value}" for key, value in sorted(selector.items()))
+        wanted = selector_text(selector)
         yield Hit(gateway, f"selector {wanted} matches no gateway pod")
 
 

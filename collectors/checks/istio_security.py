@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from collectors.checks._base import CheckContext, Hit, check
 from collectors.checks._istio import rule_host, workload_selector
 from collectors.cluster import KubeObject
-from collectors.inventory._objects import mapping, namespace_of, text
+from collectors.inventory._objects import mapping, namespace_of, selector_text, text
 from collectors.istio_hosts import service_of
 from collectors.kinds import EdgeKind, NodeFlag, NodeKind, Severity
 
@@ -91,5 +91,5 @@ def policy_selects_nothing(context: CheckContext) -> Iterator[Hit]:
         selector = workload_selector(policy)
         if selector is None or context.selected(selector, namespace_of(policy)):
             continue
-        wanted = ",".join(f"{key}={value}" for key, value in sorted(selector.items()))
+        wanted = selector_text(selector)
         yield Hit(policy, f"selector {wanted} matches no pod in {namespace_of(policy)}")

@@ -11,6 +11,7 @@ from collectors.inventory._objects import (
     mapping,
     namespace_of,
     selector_matches,
+    selector_text,
     sequence,
     string_map,
     text,
@@ -35,7 +36,7 @@ def selects_nothing(context: CheckContext) -> Iterator[Hit]:
         selector = _selector(service)
         if not selector or context.selected(selector, namespace_of(service)):
             continue
-        wanted = ",".join(f"{key}={value}" for key, value in sorted(selector.items()))
+        wanted = selector_text(selector)
         message = f"selector {wanted} matches no pod in {namespace_of(service)}"
         yield Hit(service, message, context.node_of(service))
 

@@ -142,6 +142,11 @@ def condition_status(obj: Fields, condition: str) -> bool | None:
     return None
 
 
+def selector_text(selector: Mapping[str, str]) -> str:
+    """An equality selector as ``kubectl -l`` takes it: ``app=web,version=v1``."""
+    return ",".join(f"{key}={value}" for key, value in sorted(selector.items()))
+
+
 def selector_matches(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
     """Return whether every key/value of a (non-empty) equality selector is in ``labels``."""
     return bool(selector) and all(labels.get(key) == value for key, value in selector.items())

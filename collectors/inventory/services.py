@@ -14,6 +14,7 @@ from collectors.inventory._objects import (
     name_of,
     namespace_of,
     selector_matches,
+    selector_text,
     sequence,
     string_map,
     text,
@@ -78,7 +79,7 @@ def add_services(
             attrs={
                 "type": text(spec.get("type")) or "ClusterIP",
                 "ports": ", ".join(port_text(mapping(p)) for p in sequence(spec.get("ports"))),
-                "selector": ",".join(f"{key}={value}" for key, value in sorted(selector.items())),
+                "selector": selector_text(selector),
                 "cluster_ip": text(spec.get("clusterIP")),
                 "external_name": text(spec.get("externalName")),
             },
