@@ -105,3 +105,15 @@ class FaultKind(StrEnum):
     CRASH_LOOP = "crash_loop"
     DEPENDENCY_OUTAGE = "dependency_outage"
     RESOURCE_EXHAUSTION = "resource_exhaustion"
+
+
+class ChangeKind(StrEnum):
+    """What kind of change the cluster recorded: the "what changed" of a triage timeline."""
+
+    ROLLOUT = "rollout"  # a new ReplicaSet / controller revision, scaling between revisions
+    SCALE = "scale"  # replicas changed without a new revision (HPA, kubectl scale)
+    RESTART = "restart"  # container restarts, back-off, OOM kills
+    PROBE = "probe"  # readiness or liveness probe failures
+    CONFIG = "config"  # Istio configuration created or changed
+    SCHEDULING = "scheduling"  # pods that could not be scheduled, evictions, node trouble
+    EVENT = "event"  # any other Warning event

@@ -16,6 +16,7 @@ import pandas as pd
 
 from collectors.ids import DEFAULT_CLUSTER, edge_id
 from collectors.kinds import (
+    ChangeKind,
     EdgeKind,
     FaultKind,
     Health,
@@ -29,6 +30,8 @@ from collectors.kinds import (
 __all__ = [
     "SCHEMA_VERSION",
     "SERIES_COLUMNS",
+    "Change",
+    "ChangeKind",
     "Edge",
     "EdgeKind",
     "FaultKind",
@@ -188,6 +191,26 @@ class Finding:
         return f"{self.kind} {where}"
 
 
+@dataclass(frozen=True, slots=True)
+class Change:
+    """Something the cluster recorded happening at a known time: a rollout, a restart, a
+    probe failure, an Istio config change. Triage lines these up with anomaly onsets.
+
+    ``at`` is when it started (an Event's first timestamp, an object's creation); repeated
+    Events keep their count and ``last`` time.
+    """
+
+    at: datetime  # timezone-aware UTC
+    kind: ChangeKind
+    object: str  # as people write it: ``Deployment bookinfo/ratings-v1``
+    message: str  # one line
+    node: str = ""  # the graph node it belongs to (a pod's change on its workload); "" none
+    reason: str = ""  # the Kubernetes reason (ScalingReplicaSet, BackOff, OOMKilling...)
+    warning: bool = False
+    count: int = 1
+    last: datetime | None = None
+
+
 @dataclass(slots=True)
 class SnapshotMeta:
     """The window a snapshot covers and where its data came from."""
@@ -244,6 +267,7 @@ class Snapshot:
     series: pd.DataFrame = field(default_factory=empty_series)
     incidents: list[Incident] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # what the checks found
+    changes: list[Change] = field(default_factory=list)  # what the cluster recorded, by time
 
     def add_node(self, node: Node) -> None:
         """Add or replace a node."""
