@@ -159,8 +159,9 @@ def episodes(
                     signal=signal,
                     first=first,
                     last=last,
-                    ongoing=last >= slots - 1 - max_gap_slots // 2 and bool(
-                        detection.anomalous[max(first, slots - 1 - max_gap_slots):, column].any()
+                    ongoing=last >= slots - 1 - max_gap_slots // 2
+                    and bool(
+                        detection.anomalous[max(first, slots - 1 - max_gap_slots) :, column].any()
                     ),
                     peak_score=float(scores.max()),
                     peak_value=float(values[peak, column]),

@@ -26,7 +26,6 @@ from collectors.model import Snapshot
 __all__ = ["CallGraph", "Focus", "call_graph", "focus"]
 
 
-
 @dataclass
 class CallGraph:
     """Actors (workloads, external hosts, unknown peers, selector-less Services) and calls."""
@@ -52,7 +51,9 @@ class CallGraph:
         """Every call edge id that lands on ``actor``."""
         if actor not in self.graph:
             return []
-        return [e for caller in self.graph.predecessors(actor) for e in self.edge_ids(caller, actor)]
+        return [
+            e for caller in self.graph.predecessors(actor) for e in self.edge_ids(caller, actor)
+        ]
 
     def callers(self, actor: str) -> list[str]:
         """Actors that call ``actor``, sorted."""

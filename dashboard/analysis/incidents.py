@@ -112,9 +112,7 @@ def _peaks(members: Iterable[ActorEpisode]) -> tuple[float, float]:
     return error, latency
 
 
-def find_incidents(
-    analysis: Analysis, *, slack: int = 5, onset_slack: int = 15
-) -> list[Incident]:
+def find_incidents(analysis: Analysis, *, slack: int = 5, onset_slack: int = 15) -> list[Incident]:
     """Group the analysis' anomalies into incidents, most recent first."""
     members = _actor_episodes(analysis, slack)
     linked = nx.Graph()

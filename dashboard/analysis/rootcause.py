@@ -47,6 +47,8 @@ CHANGE_AFTER = timedelta(minutes=10)  # events are recorded late (probes fail af
 ONSET_SCALE_SLOTS = 5.0
 ERROR_HALF = 0.05  # an unexplained error ratio scoring half of the "own" evidence
 LATENCY_HALF = 1.0  # unexplained extra latency (x baseline) scoring half
+MIN_LEFT_ERRORS = 0.02  # unexplained error ratio below this is left out
+MIN_LEFT_SHARE = 0.1  # ... as is an unexplained part below this share of the whole
 HIDDEN_SHARE = 0.8  # how much of a caller's unexplained latency passes to unmeasured deps
 
 
@@ -114,9 +116,9 @@ class _Scorer:
             own = self.a.signals.column(caller)
         except KeyError:
             return 0.0
-        before = slice(max(0, first - 15), first) if first > 0 else slice(0, 1)
-        sent = np.nanmean(self.call_requests[before, column]) if first else math.nan
-        served = np.nanmean(self.requests[before, own]) if first else math.nan
+        before = slice(max(0, first - 15), first)
+        sent = _mean(self.call_requests, before, column)
+        served = _mean(self.requests, before, own)
         if not (np.isfinite(sent) and np.isfinite(served)) or served <= 0:
             return 1.0  # an entry point, or nothing before: one call per request
         return float(sent / served)
@@ -185,9 +187,7 @@ def _pct(value: float) -> str:
     return f"{value * 100:.1f}%"
 
 
-def _changes_near(
-    changes: list[Change], node: str, onset: datetime
-) -> list[tuple[float, Change]]:
+def _changes_near(changes: list[Change], node: str, onset: datetime) -> list[tuple[float, Change]]:
     found = []
     for change in changes:
         if change.node != node:
@@ -215,7 +215,8 @@ def rank_causes(analysis: Analysis, incident: Incident, *, limit: int = 5) -> li
         signals = scorer.members[actor].signals if actor in scorer.members else ()
         errors, expected, base = scorer.unexplained_errors(actor)
         left = max(0.0, errors - expected)
-        if left > 0 and "error_ratio" in signals:
+        # What dependencies nearly explain is noise in the estimate, not errors of its own.
+        if left >= max(MIN_LEFT_ERRORS, MIN_LEFT_SHARE * errors) and "error_ratio" in signals:
             share = _saturating(left, ERROR_HALF)
             own_score[actor] = max(own_score[actor], share)
             explained = f", {_pct(expected)} explained by its dependencies" if expected else ""
@@ -223,7 +224,7 @@ def rank_causes(analysis: Analysis, incident: Incident, *, limit: int = 5) -> li
                                        f"baseline {_pct(base)}{explained}", share))  # fmt: skip
         extra, expected_ms, base_ms, unmeasured = scorer.unexplained_latency(actor)
         left_ms = max(0.0, extra - expected_ms)
-        if left_ms > 0 and base_ms > 0 and "p95_ms" in signals:
+        if left_ms >= MIN_LEFT_SHARE * extra and base_ms > 0 and "p95_ms" in signals:
             share = _saturating(left_ms / base_ms, LATENCY_HALF)
             text = (f"p95 {base_ms:.0f} → {base_ms + extra:.0f} ms; its measured dependencies "
                     f"explain {expected_ms:.0f} ms")  # fmt: skip
