@@ -32,6 +32,11 @@ class CallGraph:
 
     graph: nx.DiGraph = field(default_factory=nx.DiGraph)
     entry_points: set[str] = field(default_factory=set)
+    services: dict[str, list[str]] = field(default_factory=dict)  # workload -> its Services
+
+    def aliases(self, actor: str) -> list[str]:
+        """The actor and the Services that select it: where its config and changes land."""
+        return [actor, *self.services.get(actor, [])]
 
     def add_call(self, source: str, target: str, edge_id: str) -> None:
         """Record that ``edge_id`` carries calls from ``source`` to ``target``."""
@@ -113,6 +118,9 @@ def call_graph(snapshot: Snapshot) -> CallGraph:
             for target in actors(edge.target):
                 if source != target or edge.source == edge.target:
                     result.add_call(source, target, edge.id)
+    for service, workloads in members.items():
+        for workload in workloads:
+            result.services.setdefault(workload, []).append(service)
     for node in snapshot.nodes():
         if node.id in result.graph and NodeFlag.ENTRY_POINT in node.flags:
             result.entry_points.add(node.id)

@@ -187,10 +187,12 @@ def _pct(value: float) -> str:
     return f"{value * 100:.1f}%"
 
 
-def _changes_near(changes: list[Change], node: str, onset: datetime) -> list[tuple[float, Change]]:
+def _changes_near(
+    changes: list[Change], nodes: list[str], onset: datetime
+) -> list[tuple[float, Change]]:
     found = []
     for change in changes:
-        if change.node != node:
+        if change.node not in nodes:
             continue
         last = change.last or change.at
         if change.at <= onset + CHANGE_AFTER and last >= onset - CHANGE_BEFORE:
@@ -198,8 +200,12 @@ def _changes_near(changes: list[Change], node: str, onset: datetime) -> list[tup
     return sorted(found, key=lambda item: (-item[0], item[1].at))
 
 
-def _findings_on(findings: list[Finding], node: str) -> list[Finding]:
-    return [f for f in findings if f.node == node and f.severity is Severity.ERROR]
+FINDING_WEIGHTS = {Severity.ERROR: 0.7, Severity.WARNING: 0.4}
+
+
+def _findings_on(findings: list[Finding], nodes: list[str]) -> list[Finding]:
+    found = [f for f in findings if f.node in nodes and f.severity in FINDING_WEIGHTS]
+    return sorted(found, key=lambda f: (-FINDING_WEIGHTS[f.severity], f.code))
 
 
 def rank_causes(analysis: Analysis, incident: Incident, *, limit: int = 5) -> list[Candidate]:
@@ -268,18 +274,23 @@ def _candidate(
         evidence.append(Evidence("onset", f"anomalous from {onset:%H:%M} UTC, {when}",
                                  onset_score))  # fmt: skip
     change_score = 0.0
-    for weight, change in _changes_near(analysis.snapshot.changes, actor, onset)[:3]:
+    aliases = analysis.graph.aliases(actor)
+    for weight, change in _changes_near(analysis.snapshot.changes, aliases, onset)[:3]:
         change_score = max(change_score, weight)
         lead = (onset - change.at).total_seconds() / 60
-        timing = f"{lead:.0f} min before the onset" if lead >= 1 else "at the onset"
+        if lead >= 1:
+            timing = f"{lead:.0f} min before the onset"
+        else:
+            timing = f"{-lead:.0f} min after the onset" if lead <= -1 else "at the onset"
         evidence.append(Evidence("change", f"{change.kind.value}: {change.object}: "
                                  f"{change.message} ({change.at:%H:%M}, {timing})",
                                  weight))  # fmt: skip
     if incident.end is None:
-        for finding in _findings_on(analysis.snapshot.findings, actor)[:2]:
-            change_score = max(change_score, 0.7)
+        for finding in _findings_on(analysis.snapshot.findings, aliases)[:2]:
+            weight = FINDING_WEIGHTS[finding.severity]
+            change_score = max(change_score, weight)
             evidence.append(Evidence("finding", f"{finding.code} {finding.object}: "
-                                     f"{finding.message}", 0.7))  # fmt: skip
+                                     f"{finding.message}", weight))  # fmt: skip
     members = set(scorer.members)
     deeper = members & set(analysis.graph.callees(actor)) - {actor}
     suspect = member or any(e.kind == "hidden" for e in own)

@@ -109,7 +109,11 @@ def _timeline(
     ]
     if incident.end is not None:
         entries.append(TimelineEntry(incident.end, "end", "", "back to baseline"))
-    involved = incident.actors + tuple(c.node for c in causes)
+    involved = {
+        alias
+        for actor in (*incident.actors, *(c.node for c in causes))
+        for alias in analysis.graph.aliases(actor)
+    }
     end = incident.end or analysis.snapshot.meta.end
     for change in analysis.snapshot.changes:
         last = change.last or change.at
