@@ -13,6 +13,7 @@ from collectors.kinds import ChangeKind
 from collectors.model import Change
 from dashboard.analysis.anomaly import RULES, detect, episodes
 from dashboard.analysis.callgraph import focus
+from dashboard.analysis.hotspots import hotspots
 from dashboard.analysis.triage import rank_by_error_z, triage
 
 ONSET = 80  # minute of the fault in every platform here
@@ -156,3 +157,19 @@ def test_the_baseline_stays_frozen_through_a_long_incident() -> None:
     detection = detect(values, RULES["p95_ms"])
     assert detection.anomalous[50:, 0].all()
     assert detection.baseline[-1, 0] == pytest.approx(10.0)
+
+
+def test_hotspots_rank_what_moved_furthest_from_its_own_baseline() -> None:
+    platform = Platform([("a", "b"), ("b", "c")], {"c": Fault(error_share=0.4)})
+    report = triage(snapshot_of(platform))
+    found = hotspots(report.analysis, limit=10)
+    top = {(h.kind, h.label) for h in found[:3]}
+    assert top == {("workload", "shop/c"), ("service", "shop/c"), ("edge", "shop/b → shop/c")}
+    assert found[0].words.startswith("error ratio 0.0% → 40.")
+    # Before the fault, nothing is a hotspot.
+    assert hotspots(report.analysis, at=ONSET - 5) == []
+
+
+def test_a_healthy_platform_has_no_hotspots() -> None:
+    report = triage(snapshot_of(Platform([("a", "b"), ("b", "c")])))
+    assert hotspots(report.analysis) == []

@@ -71,7 +71,7 @@ class Signals:
         return np.clip(ratio, 0.0, 1.0)
 
 
-def _fold(
+def fold(
     requests: pd.DataFrame, errors: pd.DataFrame, p95: pd.DataFrame, groups: list[list[str]]
 ) -> tuple[Matrix, Matrix, Matrix]:
     """Sum requests and errors over each group of edge columns; request-weight their p95."""
@@ -108,10 +108,10 @@ def signals(
     times = pd.DatetimeIndex(requests.index)
     p95 = p95.reindex(index=times)
     calls = sorted(graph.graph.edges())
-    call_r, call_e, call_p = _fold(requests, errors, p95, [graph.edge_ids(*c) for c in calls])
+    call_r, call_e, call_p = fold(requests, errors, p95, [graph.edge_ids(*c) for c in calls])
     actors = sorted(graph.graph.nodes())
     inbound = [graph.inbound_edge_ids(a) for a in actors]
-    act_r, act_e, act_p = _fold(requests, errors, p95, inbound)
+    act_r, act_e, act_p = fold(requests, errors, p95, inbound)
     own = p95.reindex(columns=actors).to_numpy(dtype=np.float64) if len(times) else act_p
     act_p = np.where(np.isnan(own), act_p, own)
     return Signals(times, actors, act_r, act_e, act_p, calls, call_r, call_e, call_p)
