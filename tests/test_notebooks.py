@@ -66,3 +66,15 @@ def test_topology_notebook_draws_figures_tables_and_the_inline_app() -> None:
         o.data["text/html"] for o in app if "<iframe" in o.get("data", {}).get("text/html", "")
     ]
     assert len(frames) == 1 and 'src="http://127.0.0.1:' in frames[0]
+
+
+def test_triage_notebook_finds_every_injected_incident_and_ranks_its_cause_first() -> None:
+    notebook = _executed(REPO / "notebooks" / "triage.ipynb")
+    tables = [o.data["text/plain"] for o in _outputs(notebook) if "text/plain" in o.get("data", {})]
+    checked = next(table for table in tables if "true cause" in table)
+    rows = [line for line in checked.splitlines()[1:] if line.strip()]
+    assert len(rows) == 5
+    assert "not detected" not in checked
+    assert all(line.split()[-1] == "1" for line in rows), checked
+    figures = [o.data[PLOTLY] for o in _outputs(notebook) if PLOTLY in o.get("data", {})]
+    assert figures and figures[-1]["data"][0]["type"] == "heatmap"
