@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from collectors.changes import cluster_changes
 from collectors.checks import flag_findings, run_checks
 from collectors.cluster import ClusterObjects
 from collectors.enrich.idle import flag_idle
@@ -79,14 +80,17 @@ def build_snapshot(
     apply_health(snapshot, options.thresholds)
     if objects is not None:
         # Checks read the finished graph: flags, call edges and health are all known by now.
-        snapshot.findings = run_checks(latest_objects(objects.items), snapshot)
+        latest = latest_objects(objects.items)
+        snapshot.findings = run_checks(latest, snapshot)
         flag_findings(snapshot, snapshot.findings)
+        snapshot.changes = cluster_changes(latest, snapshot)
     log.info(
-        "built snapshot: %d nodes, %d edges, %d series rows, %d findings",
+        "built snapshot: %d nodes, %d edges, %d series rows, %d findings, %d changes",
         snapshot.graph.number_of_nodes(),
         snapshot.graph.number_of_edges(),
         len(snapshot.series),
         len(snapshot.findings),
+        len(snapshot.changes),
     )
     return snapshot
 

@@ -5,7 +5,8 @@ graph) holding:
 
 - ``manifest.json``: ``{"format": "meshlens-snapshot", "version": N}``, read first so a foreign
   or newer file is recognised before anything else is parsed;
-- ``snapshot.json``: meta, nodes, edges, incidents and check findings, in graph insertion order;
+- ``snapshot.json``: meta, nodes, edges, incidents, check findings and cluster changes, in graph
+  insertion order;
 - ``series.npz``: the long-format series as plain numpy arrays (categorical codes and their
   labels, int64 nanosecond timestamps, float64 values), loaded without pickle.
 
@@ -27,6 +28,7 @@ import pandas as pd
 from collectors.codec import DecodeError, decode, encode
 from collectors.model import (
     SCHEMA_VERSION,
+    Change,
     Edge,
     Finding,
     Incident,
@@ -56,6 +58,7 @@ def save_snapshot(snapshot: Snapshot, path: Path) -> None:
         "edges": [encode(edge) for edge in snapshot.edges()],
         "incidents": [encode(incident) for incident in snapshot.incidents],
         "findings": [encode(finding) for finding in snapshot.findings],
+        "changes": [encode(change) for change in snapshot.changes],
     }
     manifest = {"format": FORMAT_NAME, "version": SCHEMA_VERSION}
     tmp = path.with_name(f".{path.name}.tmp")
@@ -145,6 +148,8 @@ def _build(path: Path, body: Any) -> Snapshot:
         snapshot.incidents = [decode(Incident, item) for item in body["incidents"]]
         # Snapshots saved before checks existed have no findings: none were looked for.
         snapshot.findings = [decode(Finding, item) for item in body.get("findings", [])]
+        # Nor changes, from before the triage timeline: none were recorded.
+        snapshot.changes = [decode(Change, item) for item in body.get("changes", [])]
     except (DecodeError, KeyError, TypeError) as exc:
         raise SnapshotError(f"{path} is corrupt: {_one_line(exc)}") from None
     return snapshot
