@@ -17,6 +17,7 @@ import click
 
 from collectors.snapshot_io import SnapshotError, save_snapshot
 from dashboard.cli_check import check
+from dashboard.cli_diff import diff
 from dashboard.cli_load import live_source, load
 from dashboard.cli_options import (
     demo_options,
@@ -25,6 +26,7 @@ from dashboard.cli_options import (
     settings_from,
     source_options,
 )
+from dashboard.cli_triage import triage
 from dashboard.cli_types import Moment
 
 
@@ -190,3 +192,5 @@ def _check_can_listen(host: str, port: int) -> None:
 
 
 main.add_command(check)
+main.add_command(diff)
+main.add_command(triage)

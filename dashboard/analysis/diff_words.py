@@ -63,25 +63,25 @@ class EntityNames:
             edge.id: edge for snap in reversed(snapshots) for edge in snap.edges(EdgeKind.CALLS)
         }
 
-    def node(self, node_id: str) -> Entity:
-        """The node ``node_id`` as people name it: ``namespace/name``."""
+    def _parts(self, node_id: str) -> tuple[NodeKind | None, str, str]:
         for snap in self._snapshots:
             if node_id in snap.graph:
                 found = snap.node(node_id)
-                return Entity(
-                    node_id,
-                    _node_label(found.kind, found.namespace, found.name),
-                    found.kind.value,
-                    found.namespace,
-                )
+                return found.kind, found.namespace, found.name
         try:
             kind, _, namespace, name = parse_node_id(node_id)
         except ValueError:
-            return Entity(node_id, "an unnamed peer", "", "")
-        return Entity(node_id, _node_label(kind, namespace, name), kind.value, namespace)
+            return None, "", ""
+        return kind, namespace, name
+
+    def node(self, node_id: str) -> Entity:
+        """The node ``node_id`` as people name it: ``namespace/name``."""
+        kind, namespace, name = self._parts(node_id)
+        label = _node_label(kind, namespace, name, namespaced=True)
+        return Entity(node_id, label, kind.value if kind else "", namespace)
 
     def edge(self, edge_id: str) -> Entity:
-        """The call edge ``edge_id`` as ``source → target``, its namespace said once."""
+        """The call edge ``edge_id`` as ``source → target``, a shared namespace said once."""
         known = self._calls.get(edge_id)
         if known is not None:
             source, target = known.source, known.target
@@ -90,13 +90,12 @@ class EntityNames:
             ends, _, key = edge_id.partition("#")
             source, _, target = ends.partition("->")
             protocol = _PROTOCOL_OF_KEY.get(key.split("/")[1] if key.count("/") else "", "")
-        caller, callee = self.node(source), self.node(target)
-        if caller.namespace and caller.namespace == callee.namespace:
-            short = _short(caller), _short(callee)
-            label = f"{short[0]} → {short[1]} ({caller.namespace})"
-        else:
-            label = f"{caller.label} → {callee.label}"
-        return Entity(edge_id, label, _CALLS, callee.namespace, source, target, protocol)
+        caller, callee = self._parts(source), self._parts(target)
+        same = bool(caller[1]) and caller[1] == callee[1]
+        left = _node_label(*caller, namespaced=not same)
+        right = _node_label(*callee, namespaced=not same)
+        label = f"{left} → {right} ({caller[1]})" if same else f"{left} → {right}"
+        return Entity(edge_id, label, _CALLS, callee[1], source, target, protocol)
 
     def entity(self, entity_id: str) -> Entity:
         """A node or a call edge, whichever ``entity_id`` is (series entities are both)."""
@@ -105,17 +104,16 @@ class EntityNames:
         return self.node(entity_id)
 
 
-def _node_label(kind: NodeKind, namespace: str, name: str) -> str:
+def _node_label(kind: NodeKind | None, namespace: str, name: str, *, namespaced: bool) -> str:
+    if kind is None or not name:
+        return "an unnamed peer"
     if kind is NodeKind.UNKNOWN:
         return "unknown peer"
-    if kind is NodeKind.EXTERNAL or not namespace:
+    if kind is NodeKind.EXTERNAL:
         return name
-    return f"{namespace}/{name}"
-
-
-def _short(entity: Entity) -> str:
-    prefix = f"{entity.namespace}/"
-    return entity.label.removeprefix(prefix)
+    where = f"{namespace}/{name}" if namespace and namespaced else name
+    # Calls that reached no workload end on the service: say so, or two edges read the same.
+    return f"service {where}" if kind is NodeKind.SERVICE else where
 
 
 def _ratio(before: float, after: float) -> float:
