@@ -36,7 +36,7 @@ ENGINE_KEY = "MESHLENS_TOPOLOGY"
 BOOTSTRAP_URL = "/_meshlens/bootstrap.min.css"
 SNAPSHOT_VERSION = "shell-snapshot-version"  # pages listen to it to redraw on a new snapshot
 HOME_PATH = "/topology"  # the page people open first
-NAV_PAGES = ("Topology", "Overview", "Checks", "Triage", "GPU", "Lineage")
+NAV_PAGES = ("Topology", "Overview", "Checks", "Triage", "What changed", "GPU", "Lineage")
 
 
 def create_app(
