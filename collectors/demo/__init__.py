@@ -8,6 +8,12 @@ deliver: Kubernetes objects as the API server returns them and the answers to th
 query set as Prometheus would give them, computed from raw counter streams that are kept for
 backfilling a real Prometheus.
 
+``scenario`` replaces the default incidents: a :data:`~collectors.demo.faults_common.
+ScenarioSource` (``platform, timeline -> Scenario``, as :func:`~collectors.demo.incidents.plan`)
+or fault specs placed as fractions of the window (:mod:`collectors.demo.faults_specs`,
+:mod:`collectors.demo.faults_distractors`); :mod:`collectors.demo.scenarios` draws whole
+evaluation sets of them.
+
 >>> data = generate_demo(hours=1.0)
 >>> len(data.metrics.range["series_requests"][0].timestamps)
 240
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -28,6 +35,7 @@ from collectors.demo.catalog_ml import ml_platform
 from collectors.demo.context import Context
 from collectors.demo.evaluate import Evaluator, answer_queries
 from collectors.demo.evidence import incident_events
+from collectors.demo.faults_common import FaultSpec, ScenarioSource, scenario_of
 from collectors.demo.incidents import Scenario, fault_arrays, plan
 from collectors.demo.istio import istio_objects
 from collectors.demo.kube import Namer
@@ -50,6 +58,8 @@ __all__ = [
     "CounterStreams",
     "DemoData",
     "Evaluator",
+    "FaultSpec",
+    "ScenarioSource",
     "build_platform",
     "generate_demo",
 ]
@@ -87,23 +97,27 @@ def generate_demo(
     hours: float = 6.0,
     step_seconds: int = 15,
     rate_window_seconds: int = 600,
+    scenario: ScenarioSource | Iterable[FaultSpec] | None = None,
 ) -> DemoData:
     """Generate the demo platform: objects, telemetry answers and incidents.
 
     The same arguments always give the same result. ``workloads`` adds synthetic tenant
-    namespaces until the platform has at least that many workloads.
+    namespaces until the platform has at least that many workloads. ``scenario`` replaces the
+    default incidents (:func:`~collectors.demo.incidents.plan`) with a scenario source or a list
+    of fault specs; ``[]`` gives a platform where nothing goes wrong.
     """
     started = time.perf_counter()
     platform = build_platform(seed=seed, workloads=workloads)
     timeline = Timeline.build(
         end, hours, step_seconds, (rate_window_seconds, SERIES_RATE_WINDOW_SECONDS)
     )
-    scenario = plan(platform, timeline)
+    source = plan if scenario is None else scenario
+    planned = (source if callable(source) else scenario_of(source))(platform, timeline)
     streams_rng, traffic_rng, objects_rng = (np.random.default_rng([seed, k]) for k in (2, 3, 4))
-    traffic = simulate(platform, fault_arrays(scenario, timeline), timeline, traffic_rng)
+    traffic = simulate(platform, fault_arrays(planned, timeline), timeline, traffic_rng)
     streams = build_streams(platform, traffic, timeline, streams_rng)
     metrics = answer_queries(streams, timeline, rate_window_seconds=rate_window_seconds)
-    objects = _objects(platform, scenario, timeline, objects_rng)
+    objects = _objects(platform, planned, timeline, objects_rng)
     logger.debug(
         "demo seed=%d: %d workloads, %d objects, %d counter series in %.1f s",
         seed,
@@ -112,7 +126,7 @@ def generate_demo(
         sum(family.labels.size for family in streams.families),
         time.perf_counter() - started,
     )
-    return DemoData(objects, metrics, list(scenario.incidents), streams)
+    return DemoData(objects, metrics, list(planned.incidents), streams)
 
 
 def _objects(
@@ -131,5 +145,5 @@ def _objects(
         items += workload_objects(workload, ctx)
     items += istio_objects(platform, scenario, namer, now)
     items += ml_objects(namer, placement, now)
-    items += incident_events(items, scenario, namer, now)
+    items += incident_events(items, scenario, namer, now, retained_since=timeline.start)
     return ClusterObjects(items)

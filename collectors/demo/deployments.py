@@ -8,7 +8,7 @@ from typing import Any
 
 from collectors.cluster import KubeObject
 from collectors.demo.context import Context, controller_pods
-from collectors.demo.incidents import Rollout
+from collectors.demo.faults_records import Rollout
 from collectors.demo.kube import condition, metadata, owner
 from collectors.demo.pods import pod_template
 from collectors.demo.spec import Workload
@@ -36,7 +36,7 @@ def _revisions(workload: Workload, rollout: Rollout | None, ctx: Context) -> lis
         return [
             _Revision(workload.image, 1, created, 0, started),
             _Revision(
-                rollout.bad_image, 2, rollout.start, workload.replicas, rollout.start + settle
+                rollout.new_image, 2, rollout.start, workload.replicas, rollout.start + settle
             ),
         ]
     # ``kubectl rollout undo`` re-activates the old ReplicaSet under a new revision number.
@@ -44,7 +44,7 @@ def _revisions(workload: Workload, rollout: Rollout | None, ctx: Context) -> lis
         _Revision(
             workload.image, 3, created, workload.replicas, rollout.rolled_back + settle, history="1"
         ),
-        _Revision(rollout.bad_image, 2, rollout.start, 0, rollout.start + settle),
+        _Revision(rollout.new_image, 2, rollout.start, 0, rollout.start + settle),
     ]
 
 
@@ -59,7 +59,8 @@ def deployment_objects(workload: Workload, ctx: Context) -> list[KubeObject]:
         owners = [owner(ctx.owners[(workload.owner[1], workload.owner[2])])]
     selector = workload.pod_labels()
     hashes = [ctx.namer.suffix(10) for _ in revisions]
-    ready = 0 if ctx.crash(workload) else workload.replicas
+    unready = ctx.crash(workload) or ctx.unready_at_end(workload)
+    ready = 0 if unready else workload.replicas
     deployment: KubeObject = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -84,7 +85,13 @@ def deployment_objects(workload: Workload, ctx: Context) -> list[KubeObject]:
             "revisionHistoryLimit": 10,
             "progressDeadlineSeconds": 600,
         },
-        "status": _deployment_status(workload, active, hashes[revisions.index(active)], ready),
+        "status": _deployment_status(
+            workload,
+            active,
+            hashes[revisions.index(active)],
+            ready,
+            ctx.availability_changed(workload),
+        ),
     }
     found = [deployment]
     for revision, pod_hash in zip(revisions, hashes, strict=True):
@@ -124,9 +131,14 @@ def deployment_objects(workload: Workload, ctx: Context) -> list[KubeObject]:
 
 
 def _deployment_status(
-    workload: Workload, active: _Revision, pod_hash: str, ready: int
+    workload: Workload,
+    active: _Revision,
+    pod_hash: str,
+    ready: int,
+    availability_changed: datetime | None = None,
 ) -> dict[str, Any]:
     available = ready >= workload.replicas
+    changed = availability_changed or active.pods_started + timedelta(seconds=20)
     status: dict[str, Any] = {
         "observedGeneration": active.number,
         "replicas": workload.replicas,
@@ -137,7 +149,7 @@ def _deployment_status(
     if ready < workload.replicas:
         status["unavailableReplicas"] = workload.replicas - ready
     status["conditions"] = [
-        condition("Available", available, active.pods_started + timedelta(seconds=20),
+        condition("Available", available, changed,
                   "MinimumReplicasAvailable" if available else "MinimumReplicasUnavailable",
                   "Deployment has minimum availability." if available
                   else "Deployment does not have minimum availability."),

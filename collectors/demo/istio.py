@@ -4,6 +4,10 @@ Bookinfo gets its gateway, the reviews 80/20 traffic shift and mTLS DestinationR
 subsets; the details VirtualService carries the fault-injection abort that was left on.
 Online Boutique gets its ServiceEntries for Google APIs and an egress gateway route to the
 payment provider with TLS origination.
+
+Any other fault-injection rule of a scenario lands where a person would put it: on the
+Service's existing mesh VirtualService, edited at the rule's start (``managedFields`` says when),
+or on a new VirtualService created then.
 """
 
 from __future__ import annotations
@@ -12,12 +16,11 @@ from datetime import datetime
 from typing import Any
 
 from collectors.cluster import KubeObject
-from collectors.demo.incidents import Scenario
+from collectors.demo.faults_istio import NETWORKING, abort_fault, fault_rule_objects, taken_out
+from collectors.demo.faults_records import Scenario
 from collectors.demo.kube import Namer, metadata
 from collectors.demo.names import BOOKINFO, BOUTIQUE, ISTIO, ML, PAYMENTS_HOST
 from collectors.demo.spec import Platform, key
-
-NETWORKING = "networking.istio.io/v1"
 
 
 def _object(
@@ -86,13 +89,14 @@ def _bookinfo(scenario: Scenario, namer: Namer, now: datetime) -> list[KubeObjec
     details_key = key(BOOKINFO, "details")
     rule = next((r for r in scenario.fault_rules if r.service == details_key), None)
     http: list[dict[str, Any]] = [{"route": [_route("details", 0, "v1")]}]
-    if rule is not None:
-        abort = {"httpStatus": rule.http_status, "percentage": {"value": rule.percent}}
-        http.insert(0, {"fault": {"abort": abort}, "route": [_route("details", 0, "v1")]})
+    if rule is not None and rule.end is None:
+        http.insert(0, {"fault": abort_fault(rule), "route": [_route("details", 0, "v1")]})
     created = rule.start if rule is not None else None
     found.append(_object("VirtualService", "details", BOOKINFO, {"hosts": ["details"],
                                                                  "http": http}, namer, now,
                          created))  # fmt: skip
+    if rule is not None and rule.end is not None:
+        taken_out(found[-1], rule)
     for host, subsets in (
         ("productpage", ["v1"]),
         ("reviews", ["v1", "v2", "v3"]),
@@ -207,4 +211,5 @@ def istio_objects(
                 namer,
                 now,
             )
+    found += fault_rule_objects(platform, scenario, found, namer)
     return found

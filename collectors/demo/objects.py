@@ -2,8 +2,8 @@
 
 Ownership is what a real cluster shows: Pod -> ReplicaSet -> Deployment (-> InferenceService
 for KServe predictors), Pod -> StatefulSet, Pod -> Job, Pod -> DaemonSet. A bad rollout leaves
-its ReplicaSet revisions behind; a crash-looping workload shows in its pods' container statuses
-and the Deployment's availability.
+its ReplicaSet revisions behind; a crash-looping workload, an outage or a restart shows in its
+pods' container statuses and the controller's availability.
 """
 
 from __future__ import annotations
@@ -95,6 +95,9 @@ def _stateful_set(workload: Workload, ctx: Context) -> list[KubeObject]:
                    "availableReplicas": replicas, "currentRevision": revision,
                    "updateRevision": revision, "collisionCount": 0},
     }  # fmt: skip
+    if ctx.unready_at_end(workload) is not None or ctx.crash(workload) is not None:
+        for count in ("readyReplicas", "availableReplicas"):
+            del obj["status"][count]  # the API server leaves zero counts out
     names = [f"{workload.name}-{i}" for i in range(replicas)]
     found = [obj]
     for i, name in enumerate(names):
@@ -102,7 +105,7 @@ def _stateful_set(workload: Workload, ctx: Context) -> list[KubeObject]:
                   "apps.kubernetes.io/pod-index": str(i)}  # fmt: skip
         started = ctx.namer.age(ctx.now, 2.0, 12.0)
         found += controller_pods(
-            workload, template, obj, [name], labels, started, ctx, generated=False
+            workload, template, obj, [name], labels, started, ctx, generated=False, first_index=i
         )
     return found
 

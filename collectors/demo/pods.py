@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from collectors.cluster import KubeObject
-from collectors.demo.incidents import READY_AFTER_SECONDS, CrashLoop
+from collectors.demo.faults_records import READY_AFTER_SECONDS, CrashLoop
 from collectors.demo.kube import Namer, condition, metadata, timestamp
 from collectors.demo.names import PROXY_IMAGE
 from collectors.demo.spec import Workload
@@ -141,6 +142,51 @@ def _running(name: str, image: str, since: datetime, namer: Namer) -> dict[str, 
     }
 
 
+@dataclass(frozen=True, slots=True)
+class Termination:
+    """How the main container's previous run ended, in a pod that was restarted since."""
+
+    reason: str  # OOMKilled, Error
+    exit_code: int
+    finished: datetime
+    restarts: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class PodHistory:
+    """What happened to a pod's main container beyond starting once and staying ready."""
+
+    crash: CrashLoop | None = None
+    terminated: Termination | None = None
+    not_ready_since: datetime | None = None  # readiness still failing at the end
+    ready_since: datetime | None = None  # ready again since, after readiness had failed
+
+
+def _restarted(status: dict[str, Any], last: Termination, started: datetime) -> None:
+    # The previous container had its own id; derive one so it is stable without a draw.
+    previous = hashlib.sha256(status["containerID"].encode()).hexdigest()
+    status["restartCount"] = last.restarts
+    status["lastState"] = {"terminated": {
+        "exitCode": last.exit_code, "reason": last.reason,
+        "containerID": f"containerd://{previous}",
+        "startedAt": timestamp(started), "finishedAt": timestamp(last.finished),
+    }}  # fmt: skip
+    status["state"] = {"running": {"startedAt": timestamp(last.finished + timedelta(seconds=1))}}
+
+
+def _ready_since(plan: PodPlan, history: PodHistory) -> datetime:
+    """When the pod's Ready condition last changed."""
+    since = plan.started + timedelta(seconds=8)
+    if history.crash is not None:
+        since = max(since, history.crash.start)
+    if history.terminated is not None:
+        since = max(since, history.terminated.finished + timedelta(seconds=8))
+    for changed in (history.not_ready_since, history.ready_since):
+        if changed is not None:
+            since = max(since, changed)
+    return since
+
+
 def _crash_looping(status: dict[str, Any], crash: CrashLoop, now: datetime) -> None:
     started, died = crash.runs[-1]
     status["restartCount"] = crash.restarts
@@ -172,8 +218,13 @@ def build_pod(
     *,
     injected: bool,
     crash: CrashLoop | None = None,
+    history: PodHistory | None = None,
 ) -> KubeObject:
-    """A running pod of ``workload`` made from its controller's template."""
+    """A running pod of ``workload`` made from its controller's template.
+
+    ``history`` (or just ``crash``) says what its main container went through.
+    """
+    history = history or PodHistory(crash=crash)
     spec = json.loads(json.dumps(template["spec"]))
     labels = {**template["metadata"]["labels"], **plan.labels}
     annotations = dict(template["metadata"].get("annotations", {}))
@@ -205,14 +256,16 @@ def build_pod(
         _running(c["name"], c["image"], plan.started + timedelta(seconds=4), namer)
         for c in spec["containers"]
     ]
-    if crash is not None:
-        _crash_looping(statuses[0], crash, now)
+    if history.crash is not None:
+        _crash_looping(statuses[0], history.crash, now)
+    if history.terminated is not None:
+        _restarted(statuses[0], history.terminated, plan.started + timedelta(seconds=4))
+    if history.not_ready_since is not None:
+        statuses[0]["ready"] = False
     ready = all(s["ready"] for s in statuses)
     unready = [s["name"] for s in statuses if not s["ready"]]
     why = ("ContainersNotReady", f"containers with unready status: [{' '.join(unready)}]")
-    since = plan.started + timedelta(seconds=8)
-    if crash is not None:
-        since = max(since, crash.start)
+    since = _ready_since(plan, history)
     pod_ip = namer.pod_ip()
     return {
         "apiVersion": "v1",
