@@ -33,6 +33,7 @@ __all__ = [
 
 SIGNAL_WORDS = {"error_ratio": "errors", "p95_ms": "latency", "requests": "traffic drop"}
 TIMELINE_BEFORE = timedelta(minutes=30)
+Z_STD_FLOOR = 0.001
 
 
 def label(node: str) -> str:
@@ -163,19 +164,18 @@ def match_truth(report: Triage, truth: GroundTruth) -> TriagedIncident | None:
 
 
 def rank_by_error_z(analysis: Analysis, first: int, last: int) -> list[str]:
-    """The baseline ranking: actors by the largest |z-score| of their error ratio between
-    slots ``first`` and ``last``, z taken against the mean and deviation over the window."""
+    """The baseline ranking (N-sigma on error ratio, as in RCAEval): actors by the largest
+    |z-score| of their error ratio between slots ``first`` and ``last``, z taken against the
+    mean and standard deviation before ``first`` (floored at 0.1 percentage point, so a series
+    that was exactly flat does not divide by zero)."""
     ratio = analysis.actor_values("error_ratio")
+    normal = ratio[: max(1, first)]
     with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)  # columns never seen: all NaN
-        mean = np.nanmean(ratio, axis=0)
-        std = np.nanstd(ratio, axis=0)
-        z = np.abs(ratio - mean) / np.where(std > 0, std, np.nan)
-    part = z[max(0, first) : last + 1]
-    best = np.where(
-        np.isfinite(part).any(axis=0), np.nanmax(np.nan_to_num(part, nan=-1), axis=0), -1
-    )
-    order = sorted(
-        range(len(analysis.signals.actors)), key=lambda i: (-best[i], analysis.signals.actors[i])
-    )
-    return [analysis.signals.actors[i] for i in order if best[i] > 0]
+        mean = np.nanmean(normal, axis=0)
+        std = np.maximum(np.nan_to_num(np.nanstd(normal, axis=0)), Z_STD_FLOOR)
+        z = np.abs(ratio[first : last + 1] - np.nan_to_num(mean)) / std
+    best = np.nan_to_num(np.nanmax(np.where(np.isnan(z), -1.0, z), axis=0, initial=-1.0), nan=-1)
+    actors = analysis.signals.actors
+    order = sorted(range(len(actors)), key=lambda i: (-best[i], actors[i]))
+    return [actors[i] for i in order if best[i] > 0]
