@@ -24,7 +24,7 @@ def test_shell_navigation_theme_and_window(dash_duo: Any, demo: Snapshot) -> Non
     dash_duo.wait_for_element("#overview-workloads", timeout=10)
     assert int(dash_duo.find_element("#overview-workloads").text) >= 30
     dash_duo.find_element("a[href='/triage']").click()
-    dash_duo.wait_for_contains_text("#placeholder-notice", "not built yet", timeout=10)
+    dash_duo.wait_for_contains_text("#triage-summary", "incidents in", timeout=15)
 
     theme = "return document.documentElement.getAttribute('data-bs-theme');"
     assert dash_duo.driver.execute_script(theme) == "light"

@@ -25,7 +25,7 @@ REFRESH_SECONDS = 1
 PAGES = {  # each page and something it shows from the snapshot
     "/topology": "bookinfo/ratings",
     "/overview": "Call edges needing a look",
-    "/triage": "not built yet",
+    "/triage": "incident",
     "/gpu": "not built yet",
     "/lineage": "not built yet",
 }

@@ -73,7 +73,8 @@ def _body(snapshot: Snapshot) -> list[Any]:
         html.H4("Injected incidents"),
         html.P(
             "The demo platform records the true root cause of each incident it injects; "
-            "the Triage page (coming) will rank causes without looking at this list.",
+            "the Triage page ranks causes without looking at this list, so the two can be "
+            "compared.",
             className="text-muted",
         ),
         html.Ul(
