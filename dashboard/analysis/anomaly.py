@@ -59,11 +59,21 @@ class Detection:
 LEARN_LIMIT = 2.0
 
 
-def detect(values: Matrix, rule: Rule, *, warmup: int = 20, memory: int = 60) -> Detection:
+def detect(
+    values: Matrix,
+    rule: Rule,
+    *,
+    counts: Matrix | None = None,
+    warmup: int = 20,
+    memory: int = 60,
+) -> Detection:
     """Judge every slot of every column against that column's baseline of normal slots.
 
     ``warmup``: normal points a column needs before it is judged. ``memory``: slots the
     running baseline averages over (an exponential window), so it follows slow daily cycles.
+    ``counts``: the requests behind each point. One failed request in 40 is 2.5% errors: at
+    low traffic a ratio is coarse, and its noise is at least the binomial deviation of that
+    many requests, whatever the history says; a p95 of few requests is as coarse.
     """
     slots, columns = values.shape
     level = np.zeros(columns)
@@ -84,6 +94,13 @@ def detect(values: Matrix, rule: Rule, *, warmup: int = 20, memory: int = 60) ->
         noise = np.maximum.reduce(
             [spread * 1.25, np.full(columns, rule.floor_abs), rule.floor_rel * np.abs(level)]
         )
+        if counts is not None:
+            n = np.maximum(np.nan_to_num(counts[t]), 1.0)
+            if rule.signal == "error_ratio":
+                p = np.clip(np.maximum(level, 0.5 / n), 0.0, 1.0)
+                noise = np.maximum(noise, np.sqrt(p * (1.0 - p) / n))
+            else:  # a quantile of few requests jumps between histogram buckets
+                noise = np.maximum(noise, 2.0 * np.abs(level) / np.sqrt(n))
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.where(noise > 0, deviation / noise, np.where(deviation > 0, np.inf, 0.0))
         if rule.direction > 0:

@@ -62,6 +62,12 @@ def _values(found: Signals, signal: str, *, calls: bool) -> Matrix:
     raise KeyError(f"unknown signal {signal!r}")
 
 
+def _slot_seconds(times: pd.DatetimeIndex) -> float:
+    if len(times) < 2:
+        return 60.0
+    return float((times[1] - times[0]).total_seconds())
+
+
 def analyse(
     snapshot: Snapshot,
     *,
@@ -72,12 +78,16 @@ def analyse(
     graph = call_graph(snapshot)
     result = Analysis(snapshot, graph, signals(snapshot, graph, resolution=resolution),
                       dict(rules or RULES))  # fmt: skip
+    seconds = _slot_seconds(result.times)
     for name in ACTOR_SIGNALS:
         rule = result.rules[name]
+        ratio = name != "requests"  # errors and latency are judged against their counts
         values = result.actor_values(name)
-        result.actor[name] = detect(values, rule)
+        counts = result.signals.requests * seconds if ratio else None
+        result.actor[name] = detect(values, rule, counts=counts)
         result.actor_episodes += episodes(values, result.actor[name], name)
         values = result.call_values(name)
-        result.call[name] = detect(values, rule)
+        counts = result.signals.call_requests * seconds if ratio else None
+        result.call[name] = detect(values, rule, counts=counts)
         result.call_episodes += episodes(values, result.call[name], name)
     return result

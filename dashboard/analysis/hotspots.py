@@ -19,7 +19,6 @@ from collectors.kinds import EdgeKind
 from dashboard.analysis.anomaly import Detection, detect
 from dashboard.analysis.breakdown import error_words
 from dashboard.analysis.detection import Analysis
-from dashboard.analysis.frames import metric_frame, rates_frame
 from dashboard.analysis.signals import Matrix, fold
 from dashboard.analysis.triage import label
 from dashboard.topology._projection_merge import merge_traffic
@@ -71,24 +70,20 @@ def _service_family(analysis: Analysis) -> _Family:
         if edge.service:
             groups.setdefault(edge.service, []).append(edge.id)
     services = sorted(groups)
-    series = analysis.snapshot.series
-    resolution = _resolution(analysis)
-    requests, errors = rates_frame(series, resolution=resolution)
-    p95 = metric_frame(series, "p95_ms", resolution=resolution).reindex(index=requests.index)
+    requests, errors, p95 = analysis.signals.entity_frames
     total, failed, latency = fold(requests, errors, p95, [groups[s] for s in services])
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.clip(np.where(total > 0, failed / total, np.nan), 0.0, 1.0)
     values = {"error_ratio": ratio, "p95_ms": latency, "requests": total}
-    detections = {s: detect(values[s], analysis.rules[s]) for s in SIGNALS}
+    seconds = (
+        (analysis.times[1] - analysis.times[0]).total_seconds() if len(analysis.times) > 1 else 60
+    )
+    detections = {
+        s: detect(values[s], analysis.rules[s], counts=total * seconds if s != "requests" else None)
+        for s in SIGNALS
+    }
     return _Family("service", services, [label(s) for s in services], services, values,
                    detections)  # fmt: skip
-
-
-def _resolution(analysis: Analysis) -> str:
-    times = analysis.times
-    if len(times) < 2:
-        return "1min"
-    return f"{int((times[1] - times[0]).total_seconds())}s"
 
 
 def _families(analysis: Analysis) -> list[_Family]:

@@ -39,6 +39,9 @@ class Signals:
     call_requests: Matrix  # (slots, calls)
     call_errors: Matrix
     call_p95_ms: Matrix
+    # The entity frames behind them (time x node or edge id), for other groupings.
+    entity_frames: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] = field(repr=False, default=(
+        pd.DataFrame(), pd.DataFrame(), pd.DataFrame()))  # fmt: skip
     _actor_index: dict[str, int] = field(init=False, repr=False)
     _call_index: dict[tuple[str, str], int] = field(init=False, repr=False)
 
@@ -114,4 +117,5 @@ def signals(
     act_r, act_e, act_p = fold(requests, errors, p95, inbound)
     own = p95.reindex(columns=actors).to_numpy(dtype=np.float64) if len(times) else act_p
     act_p = np.where(np.isnan(own), act_p, own)
-    return Signals(times, actors, act_r, act_e, act_p, calls, call_r, call_e, call_p)
+    return Signals(times, actors, act_r, act_e, act_p, calls, call_r, call_e, call_p,
+                   (requests, errors, p95))  # fmt: skip
