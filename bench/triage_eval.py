@@ -25,6 +25,7 @@ from collectors.demo.scenarios import eval_cases
 from collectors.model import Snapshot
 from collectors.sources.demo import demo_snapshot
 from dashboard.analysis.evaluation import Scores, rank_of, scores
+from dashboard.analysis.hotspots import hotspots
 from dashboard.analysis.triage import label, match_truth, rank_by_error_z, triage
 
 BASELINE_MINUTES = 30
@@ -85,6 +86,23 @@ def table(outcomes: list[Outcome]) -> tuple[str, bool]:
     return "\n".join(lines), ok
 
 
+def time_at_scale(workloads: int) -> None:
+    """How long triage and hotspots take on the demo at ``workloads``, against the snapshot's
+    own build time measured in the same run."""
+    started = time.perf_counter()
+    snapshot = demo_snapshot(workloads=workloads)
+    built = time.perf_counter() - started
+    started = time.perf_counter()
+    report = triage(snapshot)
+    analysed = time.perf_counter() - started
+    started = time.perf_counter()
+    hotspots(report.analysis)
+    ranked = time.perf_counter() - started
+    print(f"{workloads} workloads ({len(snapshot.series):,} series rows): build {built:.1f} s, "
+          f"triage {analysed:.2f} s ({analysed / built:.2f} of build), hotspots {ranked:.2f} s, "
+          f"{len(report.incidents)} incidents")  # fmt: skip
+
+
 def main() -> int:
     """Run the evaluation and print its tables."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -92,7 +110,11 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
     parser.add_argument("--verbose", action="store_true", help="one line per case")
+    parser.add_argument("--scale", type=int, nargs="*", default=[],
+                        help="also time triage on the demo at these sizes (workloads)")  # fmt: skip
     args = parser.parse_args()
+    for size in args.scale:
+        time_at_scale(size)
     started = time.perf_counter()
 
     demo = demo_snapshot()
