@@ -62,7 +62,8 @@ def _values(found: Signals, signal: str, *, calls: bool) -> Matrix:
     raise KeyError(f"unknown signal {signal!r}")
 
 
-def _slot_seconds(times: pd.DatetimeIndex) -> float:
+def slot_seconds(times: pd.DatetimeIndex) -> float:
+    """Length of one slot in seconds (60 when there are too few slots to tell)."""
     if len(times) < 2:
         return 60.0
     return float((times[1] - times[0]).total_seconds())
@@ -78,7 +79,7 @@ def analyse(
     graph = call_graph(snapshot)
     result = Analysis(snapshot, graph, signals(snapshot, graph, resolution=resolution),
                       dict(rules or RULES))  # fmt: skip
-    seconds = _slot_seconds(result.times)
+    seconds = slot_seconds(result.times)
     for name in ACTOR_SIGNALS:
         rule = result.rules[name]
         ratio = name != "requests"  # errors and latency are judged against their counts

@@ -18,7 +18,7 @@ import numpy as np
 from collectors.kinds import EdgeKind
 from dashboard.analysis.anomaly import Detection, detect
 from dashboard.analysis.breakdown import error_words
-from dashboard.analysis.detection import Analysis
+from dashboard.analysis.detection import Analysis, slot_seconds
 from dashboard.analysis.signals import Matrix, fold
 from dashboard.analysis.triage import label
 from dashboard.topology._projection_merge import merge_traffic
@@ -75,9 +75,7 @@ def _service_family(analysis: Analysis) -> _Family:
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.clip(np.where(total > 0, failed / total, np.nan), 0.0, 1.0)
     values = {"error_ratio": ratio, "p95_ms": latency, "requests": total}
-    seconds = (
-        (analysis.times[1] - analysis.times[0]).total_seconds() if len(analysis.times) > 1 else 60
-    )
+    seconds = slot_seconds(analysis.times)
     detections = {
         s: detect(values[s], analysis.rules[s], counts=total * seconds if s != "requests" else None)
         for s in SIGNALS

@@ -72,14 +72,10 @@ class Candidate:
 
 @dataclass
 class _Window:
-    """The incident's slots and, per signal, the baseline just before them."""
+    """The incident's first and last slot."""
 
     first: int
     last: int
-
-    @property
-    def during(self) -> slice:
-        return slice(self.first, self.last + 1)
 
 
 def _mean(values: Matrix, window: slice, column: int) -> float:
