@@ -8,16 +8,12 @@ from collections.abc import Sequence
 
 from collectors.checks import SEVERITY_ORDER, Check
 from collectors.model import Finding, Severity, SourceStatus
+from dashboard.terminal import printable
 
 
 def at_least(findings: Sequence[Finding], severity: Severity) -> list[Finding]:
     """The findings as severe as ``severity`` or more."""
     return [f for f in findings if SEVERITY_ORDER[f.severity] <= SEVERITY_ORDER[severity]]
-
-
-def _printable(text: str) -> str:
-    """Object names and label values from a manifest can hold anything: no terminal escapes."""
-    return "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
 def summary_line(findings: Sequence[Finding], checks: int) -> str:
@@ -38,9 +34,9 @@ def report_text(findings: Sequence[Finding], checks: int) -> str:
     lines = []
     for finding in findings:
         lines.append(
-            f"{finding.severity.value.upper():<8} {finding.code}  {_printable(finding.object)}"
+            f"{finding.severity.value.upper():<8} {finding.code}  {printable(finding.object)}"
         )
-        lines.append(f"         {_printable(finding.message)}")
+        lines.append(f"         {printable(finding.message)}")
         lines.append(f"         hint: {finding.hint}")
     lines.append(summary_line(findings, checks))
     return "\n".join(lines) + "\n"

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from dashboard.analysis.triage import Triage, TriagedIncident, label
-from dashboard.check_report import _printable as printable
+from dashboard.terminal import printable
 
 __all__ = ["triage_json", "triage_text"]
 

@@ -22,6 +22,7 @@ from dashboard.analysis.diff_types import (
     Rollout,
     SnapshotDiff,
 )
+from dashboard.terminal import printable
 
 __all__ = [
     "NO_DIFFERENCES",
@@ -57,11 +58,6 @@ _NOUNS = {
     "events": ("event", "events"),
 }
 _MAX_LABEL = 56  # wider labels push the words off an 100-column terminal
-
-
-def _printable(text: str) -> str:
-    """Names come from the cluster and can hold anything: no terminal escapes reach the tty."""
-    return "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
 def _when(at: datetime | None) -> str:
@@ -118,7 +114,7 @@ def _section_lines(items: Sequence[Any], line: Callable[[Any], tuple[str, str, s
     out = []
     for when, label, words in rows:
         prefix = f"{when or '':<8}  " if timed else ""
-        out.append(_printable(f"  {prefix}{label:<{width}}  {words}".rstrip()))
+        out.append(printable(f"  {prefix}{label:<{width}}  {words}".rstrip()))
     return out
 
 
@@ -142,7 +138,7 @@ def diff_text(diff: SnapshotDiff, *, limit: int | None = 20) -> str:
     lines.extend(f"note: {note}" for note in diff.notes)
     if diff.empty:
         lines.append(f"{NO_DIFFERENCES}.")
-        return "\n".join(_printable(line) for line in lines) + "\n"
+        return "\n".join(printable(line) for line in lines) + "\n"
     for key, count in diff.counts().items():
         if not count:
             continue
@@ -156,7 +152,7 @@ def diff_text(diff: SnapshotDiff, *, limit: int | None = 20) -> str:
             lines.append(f"  … and {count - len(shown)} more (--limit)")
     lines.append("")
     lines.append(summary_line(diff))
-    return "\n".join(_printable(line) for line in lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"
 
 
 def _plain(value: Any) -> Any:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from collectors.kinds import EdgeKind
+from collectors.model import TrafficStats
 from dashboard.analysis.anomaly import Detection, detect
 from dashboard.analysis.breakdown import error_words
 from dashboard.analysis.detection import Analysis, slot_seconds
@@ -62,6 +63,7 @@ class _Family:
     nodes: list[str]
     values: dict[str, Matrix]
     detections: dict[str, Detection]
+    edge_ids: list[list[str]]  # the snapshot's call edges behind each column
 
 
 def _service_family(analysis: Analysis) -> _Family:
@@ -81,38 +83,27 @@ def _service_family(analysis: Analysis) -> _Family:
         for s in SIGNALS
     }
     return _Family("service", services, [label(s) for s in services], services, values,
-                   detections)  # fmt: skip
+                   detections, [groups[s] for s in services])  # fmt: skip
 
 
 def _families(analysis: Analysis) -> list[_Family]:
     found = analysis.signals
     actors = _Family("workload", list(found.actors), [label(a) for a in found.actors],
                      list(found.actors),
-                     {s: analysis.actor_values(s) for s in SIGNALS},
-                     analysis.actor)  # fmt: skip
+                     {s: analysis.actor_values(s) for s in SIGNALS}, analysis.actor,
+                     [analysis.graph.inbound_edge_ids(a) for a in found.actors])  # fmt: skip
     call_labels = [f"{label(a)} → {label(b)}" for a, b in found.calls]
     calls = _Family("edge", [f"{a} → {b}" for a, b in found.calls], call_labels,
                     [b for _, b in found.calls],
-                    {s: analysis.call_values(s) for s in SIGNALS}, analysis.call)  # fmt: skip
+                    {s: analysis.call_values(s) for s in SIGNALS}, analysis.call,
+                    [analysis.graph.edge_ids(*c) for c in found.calls])  # fmt: skip
     return [actors, _service_family(analysis), calls]
 
 
-def _stats_words(analysis: Analysis, family: _Family, column: int) -> str:
+def _stats_words(traffic: dict[str, TrafficStats], edge_ids: list[str]) -> str:
     """The codes and flags behind the errors, from the calls' stats over the snapshot's rate
     window (so only for "now"), as the callers saw them."""
-    if family.kind == "edge":
-        caller, callee = analysis.signals.calls[column]
-        edge_ids = set(analysis.graph.edge_ids(caller, callee))
-    elif family.kind == "workload":
-        edge_ids = set(analysis.graph.inbound_edge_ids(family.entities[column]))
-    else:
-        service = family.entities[column]
-        edge_ids = {e.id for e in analysis.snapshot.edges(EdgeKind.CALLS) if e.service == service}
-    stats = [
-        edge.traffic
-        for edge in analysis.snapshot.edges(EdgeKind.CALLS)
-        if edge.id in edge_ids and edge.traffic is not None
-    ]
+    stats = [traffic[e] for e in edge_ids if e in traffic]
     return error_words(merge_traffic(stats)) if stats else ""
 
 
@@ -126,6 +117,11 @@ def hotspots(
         return []
     end = total - 1 if at is None else max(0, min(at, total - 1))
     window = slice(max(0, end - slots + 1), end + 1)
+    traffic = {
+        edge.id: edge.traffic
+        for edge in analysis.snapshot.edges(EdgeKind.CALLS)
+        if edge.traffic is not None
+    }
     found: list[Hotspot] = []
     for family in _families(analysis):
         for column in range(len(family.entities)):
@@ -148,7 +144,7 @@ def hotspots(
             score, signal, value, baseline = best
             words = _describe(signal, value, baseline)
             explain = signal == "error_ratio" and end == total - 1
-            codes = _stats_words(analysis, family, column) if explain else ""
+            codes = _stats_words(traffic, family.edge_ids[column]) if explain else ""
             found.append(Hotspot(family.entities[column], family.kind, family.labels[column],
                                  round(score, 1), signal, now, base,
                                  f"{words}; {codes}" if codes else words,

@@ -31,7 +31,7 @@ from collectors.kinds import EdgeKind, NodeKind
 from collectors.model import Snapshot
 from dashboard.analysis.frames import metric_frame, rates_frame
 
-__all__ = ["ServiceFrames", "label_of", "service_frames", "top_rows", "workload_frames"]
+__all__ = ["ServiceFrames", "label", "label_of", "service_frames", "top_rows", "workload_frames"]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -79,21 +79,30 @@ def workload_frames(snapshot: Snapshot, *, resolution: str = "1min") -> ServiceF
     return _group_frames(snapshot.series, members, resolution)
 
 
+def label(node_id: str) -> str:
+    """How people name a node, from its id alone: ``namespace/name`` (the bare name when it has
+    no namespace); text that is not a node id is returned as it is.
+
+    >>> label("workload:Kubernetes/bookinfo/ratings-v1"), label("node:Kubernetes/gpu-1")
+    ('bookinfo/ratings-v1', 'gpu-1')
+    """
+    try:
+        _, _, namespace, name = parse_node_id(node_id)
+    except ValueError:
+        return node_id
+    return f"{namespace}/{name}" if namespace else name
+
+
 def label_of(snapshot: Snapshot, node_id: str) -> str:
     """How people name a node: ``namespace/name`` (the bare name when it has no namespace).
 
     An id the graph does not hold is read from the id itself; text that is not a node id is
     returned as it is, so a label never fails a page.
     """
-    if node_id in snapshot.graph:
-        node = snapshot.node(node_id)
-        namespace, name = node.namespace, node.name
-    else:
-        try:
-            _, _, namespace, name = parse_node_id(node_id)
-        except ValueError:
-            return node_id
-    return f"{namespace}/{name}" if namespace else name
+    if node_id not in snapshot.graph:
+        return label(node_id)
+    node = snapshot.node(node_id)
+    return f"{node.namespace}/{node.name}" if node.namespace else node.name
 
 
 def top_rows(frame: pd.DataFrame, *, limit: int, by: Literal["max", "last"]) -> list[str]:

@@ -20,6 +20,7 @@ from collectors.model import Snapshot
 from dashboard.analysis.detection import Analysis, analyse
 from dashboard.analysis.incidents import Incident, find_incidents
 from dashboard.analysis.rootcause import Candidate, rank_causes
+from dashboard.analysis.service_series import label
 
 __all__ = [
     "TimelineEntry",
@@ -34,11 +35,6 @@ __all__ = [
 SIGNAL_WORDS = {"error_ratio": "errors", "p95_ms": "latency", "requests": "traffic drop"}
 TIMELINE_BEFORE = timedelta(minutes=30)
 Z_STD_FLOOR = 0.001
-
-
-def label(node: str) -> str:
-    """``namespace/name`` of a node id, as people read it."""
-    return node.split("/", 1)[1] if "/" in node else node
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,9 +11,9 @@ from dash import dcc, html
 
 from dashboard.analysis.rootcause import Candidate
 from dashboard.analysis.triage import TimelineEntry, TriagedIncident, label
+from dashboard.components.triage_list import severity_badges
 from dashboard.components.triage_state import topology_href
 from dashboard.components.triage_words import (
-    SEVERITY_COLOURS,
     hops_text,
     peaks_text,
     span_text,
@@ -29,15 +29,7 @@ TOP_CAUSE_LINK = "triage-top-cause-topology"
 def header(found: TriagedIncident, snapshot_end: datetime) -> html.Div:
     """Severity, title, when and how bad."""
     incident = found.incident
-    badges = [
-        dbc.Badge(
-            incident.severity,
-            color=SEVERITY_COLOURS.get(incident.severity, "secondary"),
-            className="me-2 text-uppercase",
-        ),
-    ]
-    if incident.end is None:
-        badges.append(dbc.Badge("ongoing", color="danger", pill=True, className="me-2"))
+    badges = severity_badges(incident, margin="me-2")
     return html.Div(
         [
             html.H4([*badges, found.title], id="triage-incident-title", className="mb-1"),

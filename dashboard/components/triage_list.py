@@ -9,6 +9,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import html
 
+from dashboard.analysis.incidents import Incident
 from dashboard.analysis.triage import TriagedIncident
 from dashboard.components.triage_state import TriageQuery, triage_href
 from dashboard.components.triage_words import SEVERITY_COLOURS, entry_text, span_text
@@ -45,17 +46,23 @@ def incident_list(
     )
 
 
-def _item(found: TriagedIncident, snapshot_end: datetime) -> list[Any]:
-    incident = found.incident
+def severity_badges(incident: Incident, *, margin: str = "me-1") -> list[dbc.Badge]:
+    """The severity badge, and "ongoing" while the incident lasts to the end of the data."""
     badges = [
         dbc.Badge(
             incident.severity,
             color=SEVERITY_COLOURS.get(incident.severity, "secondary"),
-            className="me-1 text-uppercase",
+            className=f"{margin} text-uppercase",
         ),
     ]
     if incident.end is None:
-        badges.append(dbc.Badge("ongoing", color="danger", pill=True, className="me-1"))
+        badges.append(dbc.Badge("ongoing", color="danger", pill=True, className=margin))
+    return badges
+
+
+def _item(found: TriagedIncident, snapshot_end: datetime) -> list[Any]:
+    incident = found.incident
+    badges = severity_badges(incident)
     entries = entry_text(incident.entry_points)
     return [
         html.Div([*badges, html.Strong(found.title, className="triage-incident-title")]),
