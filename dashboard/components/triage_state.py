@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -29,7 +29,7 @@ from dashboard.topology.filtering import MAX_HOPS
 from dashboard.topology.projection import GraphType
 from dashboard.topology.state import TopologyState
 from dashboard.topology.state import to_query as topology_query
-from dashboard.topology.window import TimeWindow, duration_seconds, parse_window
+from dashboard.topology.window import TimeWindow, duration_seconds, page_window
 
 __all__ = [
     "DEFAULT_HOPS",
@@ -159,21 +159,8 @@ def topology_href(node: str, *, hops: int, graph: GraphType = GraphType.WORKLOAD
 
 
 def incident_window(query: TriageQuery, meta: SnapshotMeta) -> tuple[TimeWindow | None, list[str]]:
-    """The part of the snapshot the page looks at; None for all of it.
-
-    ``window`` is a duration (``1h``) or ``all`` ending at ``end`` (the snapshot's end by
-    default). Returns the window and one line per value that was clipped or ignored.
-    """
-    if not query.window and not query.end:
-        return None, []
-    window, note = parse_window(query.window or "all", query.end or None, meta)
-    notes = [note] if note else []
-    if window is None and note is None:
-        # parse_window's "own rates" answer: a window as long as the rate window, at the end.
-        start = max(meta.end - timedelta(seconds=meta.rate_window_seconds), meta.start)
-        if start < meta.end:
-            window = TimeWindow(start, meta.end, latest=True)
-    return window, notes
+    """The part of the snapshot the page looks at; None for all of it (see ``page_window``)."""
+    return page_window(query.window, query.end, meta)
 
 
 def overlapping(

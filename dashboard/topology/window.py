@@ -28,6 +28,7 @@ __all__ = [
     "TimeWindow",
     "duration_seconds",
     "human_duration",
+    "page_window",
     "parse_window",
     "window_choices",
 ]
@@ -213,3 +214,22 @@ def parse_window(
     if start >= stop:
         return None, " ".join([*notes, "The snapshot has no time range to choose from."])
     return TimeWindow(start, stop, latest=stop == meta.end), message
+
+
+def page_window(window: str, end: str, meta: SnapshotMeta) -> tuple[TimeWindow | None, list[str]]:
+    """The stretch of the snapshot a page that reads whole histories looks at (Triage, GPU).
+
+    Unlike Topology, such a page shows the whole snapshot (None) when the URL names no
+    ``window`` and no ``end``; the shell's "snapshot rates" choice then means the rate window
+    at the end. Returns the window and one line per value that was clipped or ignored.
+    """
+    if not window and not end:
+        return None, []
+    found, note = parse_window(window or "all", end or None, meta)
+    notes = [note] if note else []
+    if found is None and note is None:
+        # parse_window's "own rates" answer: a window as long as the rate window, at the end.
+        start = max(meta.end - timedelta(seconds=meta.rate_window_seconds), meta.start)
+        if start < meta.end:
+            found = TimeWindow(start, meta.end, latest=True)
+    return found, notes
