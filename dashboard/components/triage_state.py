@@ -25,6 +25,7 @@ import pandas as pd
 
 from collectors.model import SnapshotMeta
 from dashboard.analysis.triage import TriagedIncident
+from dashboard.components.page_query import WINDOW, query_after, query_text, shown_text
 from dashboard.topology.filtering import MAX_HOPS
 from dashboard.topology.projection import GraphType
 from dashboard.topology.state import TopologyState
@@ -52,8 +53,6 @@ QUERY_KEYS = ("incident", "window", "end", "hops")
 
 DEFAULT_HOPS = 2
 PATH = "/triage"
-WINDOW = "shell-window"
-"""The shell's time window picker, whose value the page follows."""
 
 _MAX_TEXT = 300  # longer values are not read at all
 _MAX_WINDOW_TEXT = 16
@@ -71,18 +70,6 @@ class TriageQuery:
     hops: int = DEFAULT_HOPS
 
 
-def _shown(text: str) -> str:
-    """URL text made safe and short for a one-line note."""
-    return repr(text[:40] + ("…" if len(text) > 40 else ""))
-
-
-def _text(raw: Any) -> str:
-    # Dash Pages hands a repeated key over as a list of its values: the last one wins.
-    if isinstance(raw, list | tuple):
-        raw = raw[-1] if raw else ""
-    return raw if isinstance(raw, str) else str(raw)
-
-
 def parse_query(query: Mapping[str, Any]) -> tuple[TriageQuery, list[str]]:
     """Read the page's keys from URL query values; other keys are ignored. Never raises.
 
@@ -93,7 +80,7 @@ def parse_query(query: Mapping[str, Any]) -> tuple[TriageQuery, list[str]]:
     for key in QUERY_KEYS:
         if key not in query:
             continue
-        text = _text(query[key]).strip()
+        text = query_text(query[key]).strip()
         if len(text) > _MAX_TEXT:
             problems.append(f"ignored {key}: longer than {_MAX_TEXT} characters")
             continue
@@ -102,7 +89,7 @@ def parse_query(query: Mapping[str, Any]) -> tuple[TriageQuery, list[str]]:
     incident = values.get("incident", "")
     if incident and not _INCIDENT_ID.fullmatch(incident):
         problems.append(
-            f"ignored incident {_shown(incident)}: not an incident id "
+            f"ignored incident {shown_text(incident)}: not an incident id "
             "(such as 20261124T1110-adservice); showing the newest incident"
         )
     elif incident:
@@ -113,7 +100,7 @@ def parse_query(query: Mapping[str, Any]) -> tuple[TriageQuery, list[str]]:
     )
     if window and not readable:
         problems.append(
-            f"ignored window {_shown(window)}: expected a duration such as 30m, 1h or 6h, "
+            f"ignored window {shown_text(window)}: expected a duration such as 30m, 1h or 6h, "
             "or all; showing the whole snapshot"
         )
     elif window:
@@ -125,7 +112,9 @@ def parse_query(query: Mapping[str, Any]) -> tuple[TriageQuery, list[str]]:
         if hops.isdigit() and len(hops) <= 3:
             changes["hops"] = min(int(hops), MAX_HOPS)
         else:
-            problems.append(f"ignored hops {_shown(hops)}: expected a number from 0 to {MAX_HOPS}")
+            problems.append(
+                f"ignored hops {shown_text(hops)}: expected a number from 0 to {MAX_HOPS}"
+            )
     return replace(TriageQuery(), **changes), problems
 
 
@@ -197,18 +186,3 @@ def hotspot_slot(times: pd.DatetimeIndex, window: TimeWindow | None) -> int | No
     if window is None or window.latest or len(times) == 0:
         return None
     return max(0, int(times.searchsorted(window.end, side="right")) - 1)
-
-
-def query_after(trigger: Any, window: str | None, shown: dict[str, Any]) -> dict[str, Any] | None:
-    """The query to draw after ``trigger`` fired; None when the page already shows it.
-
-    The shell's picker writes ``window`` into the URL and drops ``end`` (``meshlens.setWindow``);
-    it also fires when it merely shows what the URL says, which changes nothing.
-    """
-    if trigger != WINDOW:
-        return shown  # a new snapshot: the same query, even a link's unreadable values
-    picked = (window or "").strip()
-    if picked == str(shown.get("window", "")).strip():
-        return None
-    query = {key: value for key, value in shown.items() if key not in ("window", "end")}
-    return {**query, "window": picked} if picked else query
