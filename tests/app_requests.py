@@ -61,3 +61,33 @@ def poll_shell(app: Dash, shown_version: int) -> str:
     response = app.server.test_client().post("/_dash-update-component", json=payload)
     assert response.status_code == 200, response.data[:500]
     return json.dumps(response.get_json())
+
+
+def components(body: str) -> dict[str, dict[str, Any]]:
+    """Every component with a string id in a callback's JSON answer, by id."""
+    found: dict[str, dict[str, Any]] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            props = node.get("props")
+            if isinstance(props, dict) and isinstance(props.get("id"), str):
+                found[props["id"]] = node
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for one in node:
+                walk(one)
+
+    walk(json.loads(body))
+    return found
+
+
+def text_of(node: Any) -> str:
+    """The text a component shows: its children's text, joined by spaces."""
+    if isinstance(node, str):
+        return node
+    if isinstance(node, list):
+        return " ".join(text_of(one) for one in node)
+    if isinstance(node, dict):
+        return text_of(node.get("props", {}).get("children", ""))
+    return "" if node is None else str(node)

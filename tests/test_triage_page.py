@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from app_requests import render_page, shell_layout
+from app_requests import components, render_page, shell_layout, text_of
 from dash import Dash
 from triage_graphs import Fault, Platform, snapshot_of
 
@@ -211,44 +210,8 @@ def test_the_demo_crash_loop_draws_adservice_as_suspect_one(demo_triage: Triage)
 # The page, served in-process.
 
 
-def _walk(body: str, visit: Callable[[dict[str, Any]], None]) -> None:
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            visit(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for one in node:
-                walk(one)
-
-    walk(json.loads(body))
-
-
-def _text(node: Any) -> str:
-    if isinstance(node, str):
-        return node
-    if isinstance(node, list):
-        return " ".join(_text(one) for one in node)
-    if isinstance(node, dict):
-        return _text(node.get("props", {}).get("children", ""))
-    return "" if node is None else str(node)
-
-
-def _components(body: str) -> dict[str, dict[str, Any]]:
-    """Every component with a string id, by id."""
-    found: dict[str, dict[str, Any]] = {}
-
-    def visit(node: dict[str, Any]) -> None:
-        props = node.get("props")
-        if isinstance(props, dict) and isinstance(props.get("id"), str):
-            found[props["id"]] = node
-
-    _walk(body, visit)
-    return found
-
-
 def _notes(found: dict[str, dict[str, Any]]) -> list[str]:
-    return [_text(found[key]) for key in sorted(found) if key.startswith("triage-note-")]
+    return [text_of(found[key]) for key in sorted(found) if key.startswith("triage-note-")]
 
 
 def _listed(found: dict[str, dict[str, Any]]) -> list[tuple[str, str, bool]]:
@@ -258,7 +221,7 @@ def _listed(found: dict[str, dict[str, Any]]) -> list[tuple[str, str, bool]]:
         item = found.get(f"triage-incident-{number}")
         if item is None:
             break
-        title = _text(next(c for c in item["props"]["children"][0]["props"]["children"]
+        title = text_of(next(c for c in item["props"]["children"][0]["props"]["children"]
                            if c.get("type") == "Strong"))  # fmt: skip
         items.append((title, item["props"]["href"], bool(item["props"].get("active"))))
     return items
@@ -272,8 +235,8 @@ def demo_app(demo: Snapshot) -> Dash:
 def test_the_list_shows_every_demo_incident_newest_first_the_first_one_open(
     demo_app: Dash,
 ) -> None:
-    found = _components(render_page(demo_app, "/triage"))
-    assert _text(found["triage-summary"]) == (
+    found = components(render_page(demo_app, "/triage"))
+    assert text_of(found["triage-summary"]) == (
         "5 incidents in 2026-11-24 06:00 to 12:00 UTC, 3 ongoing (newest first)"
     )
     assert _listed(found) == [
@@ -285,34 +248,34 @@ def test_the_list_shows_every_demo_incident_newest_first_the_first_one_open(
          False),
         ("bookinfo/ratings-v1: errors", "/triage?incident=20261124T0645-ratings-v1", False),
     ]  # fmt: skip
-    first = _text(found["triage-incident-0"])
+    first = text_of(found["triage-incident-0"])
     assert "CRITICAL" in first.upper() and "ongoing" in first and "since 11:10 UTC" in first
     assert "entry points affected: unknown/unknown, istio-system/istio-ingressgateway" in first
-    assert "07:59 to 09:09 UTC (70 min)" in _text(found["triage-incident-3"])
-    assert "ongoing" not in _text(found["triage-incident-3"])
+    assert "07:59 to 09:09 UTC (70 min)" in text_of(found["triage-incident-3"])
+    assert "ongoing" not in text_of(found["triage-incident-3"])
 
     # The newest incident is open: the crash loop, its evidence and the link to Topology.
-    assert "boutique/adservice: errors" in _text(found["triage-incident-title"])
-    top = _text(found["triage-cause-1"])
+    assert "boutique/adservice: errors" in text_of(found["triage-incident-title"])
+    top = text_of(found["triage-cause-1"])
     assert top.startswith("1. boutique/adservice")
     assert "error ratio up 84.8% over its baseline 0.0%" in top
     assert "container server crash-loops: 12 restarts, last exit OOMKilled" in top
     assert found["triage-top-cause-topology"]["props"]["href"] == ADSERVICE_TOPOLOGY
-    assert _text(found["triage-impacted"]) == (
+    assert text_of(found["triage-impacted"]) == (
         "boutique/frontend  (1 hop) unknown/unknown  (2 hops) "
         "istio-system/istio-ingressgateway  (2 hops)"
     )
-    rows = _text(found["triage-timeline"])
+    rows = text_of(found["triage-timeline"])
     assert "11:09 restart Pod boutique/adservice-" in rows
     assert "11:10 onset boutique/adservice: errors anomalous" in rows
     assert '"Triage"' in shell_layout(demo_app)  # in the navigation
 
 
 def test_a_link_opens_the_fault_injection_with_its_config_change(demo_app: Dash) -> None:
-    found = _components(render_page(demo_app, "/triage", "?incident=20261124T0922-details-v1"))
+    found = components(render_page(demo_app, "/triage", "?incident=20261124T0922-details-v1"))
     assert _notes(found) == []
     assert [active for _, _, active in _listed(found)] == [False, False, True, False, False]
-    top = _text(found["triage-cause-1"])
+    top = text_of(found["triage-cause-1"])
     assert top.startswith("1. bookinfo/details-v1")
     assert "config: VirtualService bookinfo/details: VirtualService bookinfo/details created" in top
     assert "IST005 VirtualService bookinfo/details: http[0] injects abort 555" in top
@@ -320,12 +283,12 @@ def test_a_link_opens_the_fault_injection_with_its_config_change(demo_app: Dash)
         "/topology?collapse=none&focus=workload%3AKubernetes%2Fbookinfo%2Fdetails-v1"
         "&selected=workload%3AKubernetes%2Fbookinfo%2Fdetails-v1&hops=2"
     )
-    rows = _text(found["triage-timeline"])
+    rows = text_of(found["triage-timeline"])
     assert (
         "09:21 config VirtualService bookinfo/details: VirtualService bookinfo/details created"
         in (rows)
     )
-    assert _text(found["triage-entry-points"]) == "istio-system/istio-ingressgateway"
+    assert text_of(found["triage-entry-points"]) == "istio-system/istio-ingressgateway"
 
     # The heatmaps: the services involved, marked at the config change and the onset.
     errors = found["triage-heatmap-errors"]["props"]["figure"]
@@ -338,12 +301,10 @@ def test_a_link_opens_the_fault_injection_with_its_config_change(demo_app: Dash)
 
 
 def test_window_and_hops_narrow_the_list_and_reach_the_links(demo_app: Dash) -> None:
-    found = _components(
-        render_page(demo_app, "/triage", "?window=30m&end=2026-11-24T08:30Z&hops=3")
-    )
+    found = components(render_page(demo_app, "/triage", "?window=30m&end=2026-11-24T08:30Z&hops=3"))
     assert _notes(found) == []
     assert (
-        _text(found["triage-summary"])
+        text_of(found["triage-summary"])
         == "1 incident in 08:00\u201308:30 UTC, 0 ongoing (newest first)"
     )
     assert _listed(found) == [
@@ -352,12 +313,12 @@ def test_window_and_hops_narrow_the_list_and_reach_the_links(demo_app: Dash) -> 
          True),
     ]  # fmt: skip
     assert found["triage-top-cause-topology"]["props"]["href"].endswith("&hops=3")
-    assert _text(found["triage-hotspots"]).startswith("Hotspots at 08:30 UTC")
-    assert "boutique/cartservice" in _text(found["triage-hotspot-table"])
+    assert text_of(found["triage-hotspots"]).startswith("Hotspots at 08:30 UTC")
+    assert "boutique/cartservice" in text_of(found["triage-hotspot-table"])
 
 
 def test_hostile_links_get_one_line_notes_and_the_defaults(demo_app: Dash) -> None:
-    found = _components(render_page(demo_app, "/triage", "?incident=%00<script>&window=-5m&hops=x"))
+    found = components(render_page(demo_app, "/triage", "?incident=%00<script>&window=-5m&hops=x"))
     assert _notes(found) == [
         "ignored incident '\\x00<script>': not an incident id (such as 20261124T1110-adservice); "
         "showing the newest incident",
@@ -368,7 +329,7 @@ def test_hostile_links_get_one_line_notes_and_the_defaults(demo_app: Dash) -> No
     assert len(_listed(found)) == 5
     assert found["triage-top-cause-topology"]["props"]["href"] == ADSERVICE_TOPOLOGY
 
-    found = _components(render_page(demo_app, "/triage", "?incident=20261124T0000-gone"))
+    found = components(render_page(demo_app, "/triage", "?incident=20261124T0000-gone"))
     assert _notes(found) == [
         "Incident 20261124T0000-gone is not in this window: pick one from the list."
     ]
@@ -376,7 +337,7 @@ def test_hostile_links_get_one_line_notes_and_the_defaults(demo_app: Dash) -> No
     assert not any(active for _, _, active in _listed(found))
     assert "triage-incident-title" not in found
 
-    found = _components(render_page(demo_app, "/triage", "?end=%3Cb%3E&window=" + "9" * 5000))
+    found = components(render_page(demo_app, "/triage", "?end=%3Cb%3E&window=" + "9" * 5000))
     assert _notes(found) == [
         "ignored window: longer than 300 characters",
         'End time "<b>" is not a UTC time like 2026-11-24T07:30Z; showing up to 12:00 UTC.',
@@ -385,16 +346,16 @@ def test_hostile_links_get_one_line_notes_and_the_defaults(demo_app: Dash) -> No
 
 
 def test_hotspots_link_each_to_topology(demo_app: Dash) -> None:
-    found = _components(render_page(demo_app, "/triage"))
-    assert _text(found["triage-hotspots"]).startswith("Hotspots now")
+    found = components(render_page(demo_app, "/triage"))
+    assert text_of(found["triage-hotspots"]).startswith("Hotspots now")
     first = found["triage-hotspot-0-topology"]
-    assert _text(first) == "boutique/frontend → boutique/adservice"
+    assert text_of(first) == "boutique/frontend → boutique/adservice"
     assert first["props"]["href"] == ADSERVICE_TOPOLOGY  # a call opens on its callee
     service = next(
         component
         for key, component in found.items()
         if key.startswith("triage-hotspot-")
-        and _text(component) == "boutique/adservice"
+        and text_of(component) == "boutique/adservice"
         and "graph=service" in component["props"]["href"]
     )
     assert "focus=service%3AKubernetes%2Fboutique%2Fadservice" in service["props"]["href"]
@@ -434,11 +395,12 @@ def test_a_quiet_snapshot_says_so_and_live_mode_shows_the_new_incident(
     monkeypatch.setattr(triage_cache_module, "triage", counted)
     quiet = snapshot_of(Platform([("front", "api"), ("api", "db")]))
     app = create_app(Settings(), quiet)
-    found = _components(render_page(app, "/triage"))
+    found = components(render_page(app, "/triage"))
     assert (
-        _text(found["triage-no-incidents"]) == "No incidents: every service is within its baseline."
+        text_of(found["triage-no-incidents"])
+        == "No incidents: every service is within its baseline."
     )
-    assert _text(found["triage-summary"]).startswith("0 incidents in")
+    assert text_of(found["triage-summary"]).startswith("0 incidents in")
     assert "triage-incident-title" not in found
     render_page(app, "/triage", "?window=1h")
     assert runs == [quiet]  # once per snapshot, not per request
@@ -447,10 +409,10 @@ def test_a_quiet_snapshot_says_so_and_live_mode_shows_the_new_incident(
     app.server.config[PROVIDER_KEY].replace(failing)
     answer = _refresh(app, "shell-snapshot-version.data", "1h", {"window": "1h"})
     assert answer["triage-query"]["data"] == {"window": "1h"}
-    redrawn = _components(json.dumps(answer["triage-body"]["children"]))
+    redrawn = components(json.dumps(answer["triage-body"]["children"]))
     assert _listed(redrawn) == [("shop/db: errors", "/triage?incident=20261124T1121-db&window=1h",
                                  True)]  # fmt: skip
-    assert _text(redrawn["triage-cause-1"]).startswith("1. shop/db")
+    assert text_of(redrawn["triage-cause-1"]).startswith("1. shop/db")
     # Telemetry alone (no selectors): the heatmaps still find the services called.
     heatmap = redrawn["triage-heatmap-errors"]["props"]["figure"]
     assert sorted(heatmap["data"][0]["y"]) == ["shop/api", "shop/db"]
