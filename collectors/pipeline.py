@@ -3,6 +3,11 @@
 Every source, live or demo, goes through :func:`build_snapshot`; there is no second path that
 builds a graph directly. Either input may be missing (metrics without cluster access still give
 a traffic graph; cluster objects without metrics still give the object graph).
+
+Parts merge in a fixed order, cluster objects first, so the cluster's facts win over what
+telemetry infers about the same node: inventory, then Istio traffic, then GPUs (DCGM exporter
+and kube-state-metrics, only when GPU queries were asked). Their series are stacked into one
+frame.
 """
 
 from __future__ import annotations
@@ -11,14 +16,27 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
 
 from collectors.changes import cluster_changes
 from collectors.checks import flag_findings, run_checks
 from collectors.cluster import ClusterObjects
+from collectors.enrich.gpu import count_workload_gpus
 from collectors.enrich.idle import flag_idle
+from collectors.gpu import gpu_graph, gpu_series, has_gpu_metrics
 from collectors.health import DEFAULT_THRESHOLDS, HealthThresholds, apply_health
 from collectors.inventory import inventory_graph, latest_objects
-from collectors.model import GraphPart, Incident, Node, Snapshot, SnapshotMeta, SourceStatus
+from collectors.model import (
+    GraphPart,
+    Incident,
+    Node,
+    Snapshot,
+    SnapshotMeta,
+    SourceStatus,
+    empty_series,
+)
 from collectors.prom import MetricsResults
 from collectors.traffic import traffic_graph, traffic_series
 
@@ -71,10 +89,15 @@ def build_snapshot(
         parts.append(inventory_graph(objects))
     if metrics is not None:
         parts.append(traffic_graph(metrics))
-        snapshot.series = traffic_series(metrics)
+        series = [traffic_series(metrics)]
+        if has_gpu_metrics(metrics):
+            parts.append(gpu_graph(metrics))
+            series.append(gpu_series(metrics))
+        snapshot.series = concat_series(series)
     merge_parts(snapshot, parts)
-    # Idleness is only knowable when telemetry was read; without it every node would look idle.
-    steps = (flag_idle,) if metrics is not None else ()
+    # Idleness (and who holds GPUs) is only knowable when telemetry was read: without it every
+    # node would look idle.
+    steps = (flag_idle, count_workload_gpus) if metrics is not None else ()
     for step_fn in (*steps, *options.extra_steps):
         step_fn(snapshot)
     apply_health(snapshot, options.thresholds)
@@ -93,6 +116,30 @@ def build_snapshot(
         len(snapshot.changes),
     )
     return snapshot
+
+
+def concat_series(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Stack long-format series frames, keeping the schema of :func:`empty_series`.
+
+    ``entity`` and ``metric`` stay categorical, with the union of the frames' categories in
+    order of first appearance (concatenating differing categoricals would give plain objects).
+    """
+    frames = [frame for frame in frames if len(frame)]
+    if not frames:
+        return empty_series()
+    if len(frames) == 1:
+        return frames[0]
+    columns: dict[str, pd.Series[Any]] = {}
+    for name in ("entity", "metric"):
+        categories = pd.Index(
+            list(dict.fromkeys(c for frame in frames for c in frame[name].cat.categories))
+        )
+        columns[name] = pd.concat(
+            [frame[name].cat.set_categories(categories) for frame in frames], ignore_index=True
+        )
+    for name in ("timestamp", "value"):
+        columns[name] = pd.concat([frame[name] for frame in frames], ignore_index=True)
+    return pd.DataFrame(columns)
 
 
 def merge_parts(snapshot: Snapshot, parts: Iterable[GraphPart]) -> None:

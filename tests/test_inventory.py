@@ -452,7 +452,7 @@ def test_pods_run_on_machines_and_gpus_are_devices_of_machines() -> None:
     assert (machine.attrs["ready"], machine.attrs["taints"]) == (True, 1)
     gpus = [n for n in g.nodes.values() if n.kind is NodeKind.GPU]
     assert sorted(n.id for n in gpus) == ["gpu:Kubernetes/gpu-1/0", "gpu:Kubernetes/gpu-1/1"]
-    assert {(n.attrs["machine"], n.attrs["index"], n.attrs["gpu_model"]) for n in gpus} == {
+    assert {(n.attrs["machine"], n.attrs["index"], n.attrs["gpu_product"]) for n in gpus} == {
         ("gpu-1", 0, "NVIDIA-A100-SXM4-80GB"),
         ("gpu-1", 1, "NVIDIA-A100-SXM4-80GB"),
     }
@@ -758,3 +758,99 @@ def test_step_owns_the_pod_that_ran_it() -> None:
     g = graph(workflow("w", {"nodes": {"w-1": {"type": "Pod", "phase": "Succeeded"}}}), step_pod)
     step = g.node(NodeKind.PIPELINE_STEP, "w-1", "ml")
     assert g.targets(step, EdgeKind.OWNS) == {"w-1"}
+
+
+# --- GPU facts -----------------------------------------------------------------------------
+
+
+def test_a_mig_machine_counts_its_physical_gpus_and_its_slices() -> None:
+    # GPU 3 is in MIG mode (mixed strategy): the device plugin offers 3 whole GPUs and its slices.
+    mig_node: KubeObject = {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": "gpu-a100-01",
+            "labels": {
+                "nvidia.com/gpu.product": "NVIDIA-A100-SXM4-40GB",
+                "nvidia.com/gpu.count": "4",
+            },
+        },
+        "status": {
+            "capacity": {
+                "nvidia.com/gpu": "3",
+                "nvidia.com/mig-1g.5gb": "2",
+                "nvidia.com/mig-2g.10gb": "1",
+                "nvidia.com/mig-3g.20gb": "1",
+            },
+            "allocatable": {
+                "nvidia.com/gpu": "3",
+                "nvidia.com/mig-1g.5gb": "1",
+                "nvidia.com/mig-3g.20gb": "1",
+            },
+        },
+    }
+    g = graph(mig_node)
+    machine = g.nodes[node_id(NodeKind.MACHINE, "gpu-a100-01")]
+    assert (machine.attrs["gpu_capacity"], machine.attrs["gpu_devices"]) == (3, 4)
+    assert (machine.attrs["mig_capacity"], machine.attrs["mig_allocatable"]) == (4, 2)
+    gpus = sorted(n.id for n in g.nodes.values() if n.kind is NodeKind.GPU)
+    assert gpus == [f"gpu:Kubernetes/gpu-a100-01/{index}" for index in range(4)]
+    # What the cluster cannot know is left for DCGM to say (the cluster's view wins a merge).
+    assert g.nodes[gpus[3]].attrs == {
+        "gpu_product": "NVIDIA-A100-SXM4-40GB",
+        "machine": "gpu-a100-01",
+        "index": 3,
+    }
+
+
+def test_a_machine_without_the_count_label_has_its_capacity_of_devices() -> None:
+    plain: KubeObject = {
+        "kind": "Node",
+        "metadata": {"name": "gpu-l4-01"},
+        "status": {"capacity": {"nvidia.com/gpu": "2"}},
+    }
+    machine = graph(plain).nodes[node_id(NodeKind.MACHINE, "gpu-l4-01")]
+    assert (machine.attrs["gpu_devices"], machine.attrs["mig_capacity"]) == (2, 0)
+
+
+def test_a_pending_gpu_pod_says_what_it_waits_for_and_why() -> None:
+    waiting = pod("llm-finetune-sweep-8xk2p", namespace="ml", phase="Pending", ready=False, gpus=4)
+    waiting["metadata"]["creationTimestamp"] = "2026-11-25T11:35:00Z"
+    waiting["spec"]["nodeSelector"] = {"nvidia.com/gpu.product": "NVIDIA-H100-80GB-HBM3"}
+    waiting["status"]["conditions"] = [
+        {
+            "type": "PodScheduled",
+            "status": "False",
+            "reason": "Unschedulable",
+            "message": "0/5 nodes are available: 1 Insufficient nvidia.com/gpu,\n"
+            "  4 node(s) didn't match Pod's node affinity/selector.",
+        }
+    ]
+    running = pod("web-1", namespace="ml")
+    running["status"]["conditions"].append({"type": "PodScheduled", "status": "True"})
+    g = graph(waiting, running)
+    facts = g.node(NodeKind.POD, "llm-finetune-sweep-8xk2p", "ml").attrs
+    assert facts["gpu_requested"] == 4
+    assert (facts["mig_requested"], facts["mig_profile_requested"]) == (0, "")
+    assert facts["gpu_product_wanted"] == "NVIDIA-H100-80GB-HBM3"
+    assert facts["scheduling_message"] == (
+        "0/5 nodes are available: 1 Insufficient nvidia.com/gpu, "
+        "4 node(s) didn't match Pod's node affinity/selector."
+    )
+    assert facts["created"] == "2026-11-25T11:35:00Z"
+    web = g.node(NodeKind.POD, "web-1", "ml").attrs
+    assert (web["scheduling_message"], web["gpu_product_wanted"], web["created"]) == ("", "", "")
+
+
+def test_mig_requests_come_from_limits_else_requests() -> None:
+    notebook = pod("bob-0", namespace="team")
+    notebook["spec"]["containers"][0]["resources"] = {
+        "limits": {"nvidia.com/mig-1g.5gb": 1, "cpu": "2"},
+        "requests": {"nvidia.com/mig-1g.5gb": 1, "cpu": "1"},
+    }
+    notebook["spec"]["containers"].append(
+        {"name": "helper", "resources": {"requests": {"nvidia.com/mig-2g.10gb": "2"}}}
+    )
+    facts = graph(notebook).node(NodeKind.POD, "bob-0", "team").attrs
+    assert (facts["gpu_requested"], facts["mig_requested"]) == (0, 3)
+    assert facts["mig_profile_requested"] == "1g.5gb,2g.10gb"

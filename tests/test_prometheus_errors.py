@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from prometheus_server import free_port
 
+from collectors.gpu_queries import ALL_GPU_QUERIES
 from collectors.istio_queries import INSTANT_QUERIES, RANGE_QUERIES
 from collectors.kinds import SourceState
 from collectors.sources.prometheus import (
@@ -106,7 +107,7 @@ def test_one_slow_query_after_answered_ones_fails_alone(
     latency = {"latency_p50", "latency_p95", "latency_p99"}
     latency |= {"series_latency_p95", "series_node_latency_p95"}
     assert status.state is SourceState.PARTIAL and set(status.missing) == latency
-    assert source.queries_sent == len(INSTANT_QUERIES) + len(RANGE_QUERIES)
+    assert source.queries_sent == len(INSTANT_QUERIES) + len(RANGE_QUERIES) + len(ALL_GPU_QUERIES)
 
 
 def test_refused_access_stops_at_once(answering: tuple[str, type[_Recorder]]) -> None:
@@ -126,7 +127,7 @@ def test_rejected_queries_are_all_tried_then_reported_with_prometheus_own_reason
         PrometheusError, match=r'did not answer: HTTP 400: parse error: unexpected "}"$'
     ):
         _collect(PrometheusConfig(url))
-    assert len(handler.seen) == len(INSTANT_QUERIES) + len(RANGE_QUERIES)
+    assert len(handler.seen) == len(INSTANT_QUERIES) + len(RANGE_QUERIES) + len(ALL_GPU_QUERIES)
 
 
 def test_the_bearer_token_is_sent_and_never_logged(

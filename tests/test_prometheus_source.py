@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from prometheus_server import BackfilledDemo, free_port
 
+from collectors.gpu_queries import ALL_GPU_QUERIES
 from collectors.istio_queries import INSTANT_QUERIES, LATENCY_BUCKETS_MS, RANGE_QUERIES
 from collectors.kinds import EdgeKind, SourceState
 from collectors.model import Snapshot
@@ -71,7 +72,7 @@ def test_telemetry_alone_says_so_and_one_collection_sends_the_fixed_query_set(
     assert states[("metrics", "prometheus")].state is SourceState.OK
     cluster = states[("cluster", "kubernetes")]
     assert cluster.state is SourceState.UNAVAILABLE and "telemetry alone" in cluster.detail
-    assert source.queries_sent == len(INSTANT_QUERIES) + len(RANGE_QUERIES)
+    assert source.queries_sent == len(INSTANT_QUERIES) + len(RANGE_QUERIES) + len(ALL_GPU_QUERIES)
     assert not snapshot.series.empty  # the range queries gave the sparklines their series
 
 

@@ -172,6 +172,9 @@ def canonical_app(labels: Mapping[str, str], workload_name: str) -> tuple[str, s
 
 
 GPU_RESOURCE = "nvidia.com/gpu"
+GPU_PRODUCT_LABEL = "nvidia.com/gpu.product"
+"""The GPU model, as GPU feature discovery labels a node (``NVIDIA-H100-80GB-HBM3``) and as pods
+name it in their node selector."""
 
 
 def container_gpus(container: Fields) -> int:
@@ -189,6 +192,47 @@ def pod_spec_gpus(spec: Fields) -> int:
     running = sum(container_gpus(mapping(c)) for c in sequence(spec.get("containers")))
     init = [container_gpus(mapping(c)) for c in sequence(spec.get("initContainers"))]
     return max([running, *init])
+
+
+MIG_RESOURCE_PREFIX = "nvidia.com/mig-"
+"""MIG instances as the device plugin offers them (mixed strategy): ``nvidia.com/mig-1g.5gb``."""
+
+
+def mig_resources(resources: Fields) -> dict[str, int]:
+    """Return the MIG instances in one resource map (requests, limits, capacity), by profile.
+
+    >>> mig_resources({"nvidia.com/mig-1g.5gb": "2", "nvidia.com/gpu": 1, "cpu": "1"})
+    {'1g.5gb': 2}
+    """
+    found: dict[str, int] = {}
+    for name, value in resources.items():
+        profile = str(name).removeprefix(MIG_RESOURCE_PREFIX)
+        amount = quantity(value)
+        if str(name).startswith(MIG_RESOURCE_PREFIX) and profile and amount is not None:
+            found[profile] = found.get(profile, 0) + int(amount)
+    return found
+
+
+def container_mig(container: Fields) -> dict[str, int]:
+    """Return the MIG instances one container asks for, by profile (limits, else requests)."""
+    resources = mapping(container.get("resources"))
+    for section in ("limits", "requests"):
+        found = mig_resources(mapping(resources.get(section)))
+        if found:
+            return found
+    return {}
+
+
+def pod_spec_mig(spec: Fields) -> dict[str, int]:
+    """Return the MIG instances a pod spec needs, by profile: as :func:`pod_spec_gpus` does."""
+    running: dict[str, int] = {}
+    for container in sequence(spec.get("containers")):
+        for profile, count in container_mig(mapping(container)).items():
+            running[profile] = running.get(profile, 0) + count
+    for container in sequence(spec.get("initContainers")):
+        for profile, count in container_mig(mapping(container)).items():
+            running[profile] = max(running.get(profile, 0), count)
+    return running
 
 
 def images_of(spec: Fields) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 from collectors.cluster import KubeObject
 from collectors.inventory._objects import (
+    GPU_PRODUCT_LABEL,
     OwnerRef,
     annotations_of,
     condition_status,
@@ -16,10 +17,13 @@ from collectors.inventory._objects import (
     integer,
     labels_of,
     mapping,
+    metadata,
     name_of,
     namespace_of,
     pod_spec_gpus,
+    pod_spec_mig,
     sequence,
+    string_map,
     text,
 )
 from collectors.kinds import NodeFlag
@@ -111,9 +115,20 @@ def _statuses(pod: KubeObject) -> list[Mapping[str, Any]]:
     ]
 
 
+def scheduling_message(pod: KubeObject) -> str:
+    """The scheduler's message while it cannot place the pod (``PodScheduled`` False), on one
+    line; ``""`` otherwise."""
+    for item in sequence(mapping(pod.get("status")).get("conditions")):
+        entry = mapping(item)
+        if entry.get("type") == "PodScheduled" and text(entry.get("status")) == "False":
+            return " ".join(text(entry.get("message")).split())
+    return ""
+
+
 def pod_facts(pod: KubeObject, owner: Owner, controllers: ControllerIndex) -> dict[str, Scalar]:
     """Return the attributes of a pod node."""
     spec = mapping(pod.get("spec"))
+    mig = pod_spec_mig(spec)
     status = mapping(pod.get("status"))
     statuses = _statuses(pod)
     most_restarted = max(statuses, key=lambda s: integer(s.get("restartCount")), default={})
@@ -130,6 +145,11 @@ def pod_facts(pod: KubeObject, owner: Owner, controllers: ControllerIndex) -> di
         "node": text(spec.get("nodeName")),
         "sidecar": has_sidecar(spec),
         "gpu_requested": pod_spec_gpus(spec),
+        "mig_requested": sum(mig.values()),
+        "mig_profile_requested": ",".join(sorted(p for p, count in mig.items() if count)),
+        "gpu_product_wanted": string_map(spec.get("nodeSelector")).get(GPU_PRODUCT_LABEL, ""),
+        "scheduling_message": scheduling_message(pod),
+        "created": text(metadata(pod).get("creationTimestamp")),
         "workload_kind": owner.kind,
     }
     if owner.replicaset:

@@ -1,8 +1,9 @@
-"""Istio telemetry from any Prometheus-compatible HTTP API (Prometheus, Thanos, Mimir, ...).
+"""Istio and GPU telemetry from any Prometheus-compatible HTTP API (Prometheus, Thanos, Mimir...).
 
-One collection sends the fixed query set of :mod:`collectors.istio_queries`: the same number of
-queries whatever the size of the mesh (each groups by the full source/destination label set).
-Namespace filters go into the PromQL, escaped. Answers become a
+One collection sends the fixed query sets of :mod:`collectors.istio_queries` and
+:mod:`collectors.gpu_queries` (DCGM exporter and kube-state-metrics): the same number of
+queries whatever the size of the mesh and the fleet (each groups by the full label set).
+Namespace filters go into the Istio PromQL, escaped. Answers become a
 :class:`~collectors.prom.MetricsResults`, the same shape the demo produces, so the rest of the
 pipeline cannot tell them apart.
 
@@ -28,11 +29,11 @@ from prometheus_api_client import PrometheusConnect
 from urllib3.util.retry import Retry
 
 from collectors.cluster import ClusterObjects
+from collectors.gpu_queries import ALL_GPU_QUERIES
 from collectors.istio_queries import (
     INSTANT_QUERIES,
     RANGE_QUERIES,
     SERIES_RATE_WINDOW_SECONDS,
-    IstioQuery,
 )
 from collectors.kinds import SourceState
 from collectors.model import Snapshot, SourceStatus
@@ -132,7 +133,7 @@ class PrometheusMetrics:
         step_seconds: int = 15,
         rate_window_seconds: int = 600,
     ) -> MetricsResults:
-        """Ask every query of the fixed set: instant ones at ``end``, range ones over ``span``.
+        """Ask every query of the fixed sets: instant ones at ``end``, range ones over ``span``.
 
         A query that fails is recorded in ``failed`` with a one-line reason and the rest go on;
         when none is answered, :class:`PrometheusError` says why in one line.
@@ -159,10 +160,24 @@ class PrometheusMetrics:
             )
             return answer
 
-        for query in (*INSTANT_QUERIES, *RANGE_QUERIES):
-            window = SERIES_RATE_WINDOW_SECONDS if query.is_range else rate_window_seconds
-            self._ask(results, query, window, ranged if query.is_range else instant)
-        if len(results.failed) == len(INSTANT_QUERIES) + len(RANGE_QUERIES):
+        asked = [
+            (
+                query.key,
+                query.promql(
+                    SERIES_RATE_WINDOW_SECONDS if query.is_range else rate_window_seconds,
+                    self.config.namespaces,
+                ),
+                query.is_range,
+            )
+            for query in (*INSTANT_QUERIES, *RANGE_QUERIES)
+        ]
+        # GPU queries take no namespace filter: devices belong to no namespace, and filtering by
+        # their users' would drop the free devices and those other teams hold, the very things
+        # a look at GPU capacity and waste is about.
+        asked += [(q.key, q.promql(step_seconds), q.is_range) for q in ALL_GPU_QUERIES.values()]
+        for key, promql, is_range in asked:
+            self._ask(results, key, promql, is_range, ranged if is_range else instant)
+        if len(results.failed) == len(asked):
             raise PrometheusError(self._unanswered(next(iter(results.failed.values()))))
         return results
 
@@ -172,32 +187,30 @@ class PrometheusMetrics:
     def _ask(
         self,
         results: MetricsResults,
-        query: IstioQuery,
-        window_seconds: int,
+        key: str,
+        promql: str,
+        is_range: bool,
         send: Callable[[str], list[dict[str, Any]]],
     ) -> None:
-        promql = query.promql(window_seconds, self.config.namespaces)
         started = time.perf_counter()
         self.queries_sent += 1
         try:
             answer = send(promql)
         except Exception as error:  # requests, HTTP status, JSON: all become one line
-            log.debug("query %s failed", query.key, exc_info=True)
+            log.debug("query %s failed", key, exc_info=True)
             answered = bool(results.instant or results.range)
             failed = failure(error, timeout_seconds=self.config.timeout_seconds, answered=answered)
             if failed.ends_collection:
                 raise PrometheusError(self._unanswered(failed.reason)) from None
-            results.failed[query.key] = failed.reason
-            log.warning("query %s failed: %s", query.key, failed.reason)
+            results.failed[key] = failed.reason
+            log.warning("query %s failed: %s", key, failed.reason)
             return
-        if query.is_range:
-            results.range[query.key] = _range(answer)
+        if is_range:
+            results.range[key] = _range(answer)
         else:
-            results.instant[query.key] = _instant(answer)
-        log.info(
-            "query %s: %d series in %.2f s", query.key, len(answer), time.perf_counter() - started
-        )
-        log.debug("query %s: %s", query.key, promql)
+            results.instant[key] = _instant(answer)
+        log.info("query %s: %d series in %.2f s", key, len(answer), time.perf_counter() - started)
+        log.debug("query %s: %s", key, promql)
 
 
 def _seconds(seconds: int) -> str:
@@ -230,7 +243,7 @@ def prometheus_snapshot(
     state, detail = SourceState.OK, url
     if failed:
         state, detail = SourceState.PARTIAL, f"{url}: {len(failed)} of the fixed queries failed"
-    elif not any(metrics.instant.values()):
+    elif not any(metrics.instant.get(query.key) for query in INSTANT_QUERIES):
         state = SourceState.PARTIAL
         detail = (
             f"{url} holds no Istio telemetry for the {_seconds(rate_window_seconds)} before "
