@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from collectors.demo import DemoData, generate_demo
-from collectors.demo.openmetrics import write_openmetrics
+from collectors.demo.openmetrics import write_gauges, write_openmetrics
 
 PROMETHEUS = shutil.which("prometheus")
 PROMTOOL = shutil.which("promtool")
@@ -159,7 +159,8 @@ def backfilled_demo(workdir: Path) -> Iterator[BackfilledDemo]:
     since = int(demo.streams.times[-1]) - HISTORY_SECONDS
     openmetrics = workdir / "demo.om"
     with openmetrics.open("w") as out:
-        samples = write_openmetrics(demo.streams, out, since=since)
+        samples = write_openmetrics(demo.streams, out, since=since, eof=False)
+        samples += write_gauges(demo.gauges, out, since=since)
     backfill(openmetrics, workdir / "tsdb")
     openmetrics.unlink()
     with running_prometheus(workdir / "tsdb", workdir) as url:

@@ -13,6 +13,7 @@ import pytest
 
 from collectors.cluster import KubeObject
 from collectors.demo import DEMO_END, DemoData, generate_demo
+from collectors.gpu_queries import ALL_GPU_QUERIES, DCGM_QUERIES, KSM_QUERIES
 from collectors.ids import node_id, parse_node_id
 from collectors.istio_queries import ALL_QUERIES, INSTANT_QUERIES, RANGE_QUERIES
 from collectors.kinds import FaultKind, NodeKind
@@ -146,15 +147,16 @@ def test_traffic_covers_protocols_and_many_call_paths(demo: DemoData) -> None:
 
 
 def test_every_query_is_answered_with_prometheus_shaped_labels(demo: DemoData) -> None:
-    assert set(demo.metrics.instant) == {q.key for q in INSTANT_QUERIES}
-    assert set(demo.metrics.range) == {q.key for q in RANGE_QUERIES}
+    assert set(demo.metrics.instant) == {q.key for q in (*INSTANT_QUERIES, *KSM_QUERIES)}
+    assert set(demo.metrics.range) == {q.key for q in (*RANGE_QUERIES, *DCGM_QUERIES)}
     assert not demo.metrics.failed
     answers: list[tuple[str, list[dict[str, str]]]] = [
         *((k, [s.labels for s in v]) for k, v in demo.metrics.instant.items()),
         *((k, [s.labels for s in v]) for k, v in demo.metrics.range.items()),
     ]
     for key, label_sets in answers:
-        allowed = {"reporter", *ALL_QUERIES[key].group_by}
+        query = ALL_QUERIES.get(key) or ALL_GPU_QUERIES[key]
+        allowed = {"reporter", *query.group_by}
         assert label_sets, key
         for labels in label_sets:
             assert set(labels) <= allowed, key
@@ -275,7 +277,7 @@ def test_gpu_requests_fit_on_their_nodes(demo: DemoData) -> None:
     used: Counter[str] = Counter()
     for pod in of_kind(demo, "Pod"):
         for container in pod["spec"]["containers"]:
-            used[pod["spec"]["nodeName"]] += int(
+            used[pod["spec"].get("nodeName", "")] += int(
                 container["resources"].get("requests", {}).get("nvidia.com/gpu", 0)
             )
     for node in of_kind(demo, "Node"):
@@ -293,6 +295,9 @@ def test_pods_are_owned_scheduled_and_injected_like_a_cluster_does(demo: DemoDat
         if n["metadata"].get("labels", {}).get("istio-injection") == "enabled"
     }
     for pod in of_kind(demo, "Pod"):  # fmt: skip
+        if pod["status"]["phase"] == "Pending":  # the GPU sweep no node can take
+            assert "nodeName" not in pod["spec"] and "containerStatuses" not in pod["status"]
+            continue
         assert pod["spec"]["nodeName"] in nodes
         (ref,) = pod["metadata"]["ownerReferences"]
         owner = by_uid[ref["uid"]]

@@ -2,11 +2,15 @@
 
 :func:`generate_demo` builds a storefront mesh (Online Boutique and Bookinfo on Istio), an ML
 platform (feature store, KServe model servers on GPU nodes, Kubeflow Pipelines runs whose
-artifacts the model servers load, a training job) and hours of telemetry with injected
-incidents whose root cause is known. Its output is source-shaped, exactly what the live sources
-deliver: Kubernetes objects as the API server returns them and the answers to the fixed Istio
-query set as Prometheus would give them, computed from raw counter streams that are kept for
-backfilling a real Prometheus.
+artifacts the model servers load, a training job, notebooks and MIG slices) and hours of
+telemetry with injected incidents whose root cause is known. Its output is source-shaped,
+exactly what the live sources deliver: Kubernetes objects as the API server returns them and
+the answers to the fixed Istio and GPU query sets as Prometheus would give them, computed from
+raw counter streams and gauge samples that are kept for backfilling a real Prometheus.
+
+The GPU fleet (:mod:`collectors.demo.gpu_objects`, :mod:`collectors.demo.gpu_samples`) is drawn
+from a generator of its own and its objects come after all others, so everything else is the
+same as without it.
 
 ``scenario`` replaces the default incidents: a :data:`~collectors.demo.faults_common.
 ScenarioSource` (``platform, timeline -> Scenario``, as :func:`~collectors.demo.incidents.plan`)
@@ -24,7 +28,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
@@ -36,6 +40,10 @@ from collectors.demo.context import Context
 from collectors.demo.evaluate import Evaluator, answer_queries
 from collectors.demo.evidence import incident_events
 from collectors.demo.faults_common import FaultSpec, ScenarioSource, scenario_of
+from collectors.demo.gpu_answers import answer_gpu_queries
+from collectors.demo.gpu_objects import gpu_objects
+from collectors.demo.gpu_samples import GaugeSamples, GpuLabelStyle, gpu_gauges
+from collectors.demo.gpu_telemetry import served_rates
 from collectors.demo.incidents import Scenario, fault_arrays, plan
 from collectors.demo.istio import istio_objects
 from collectors.demo.kube import Namer
@@ -59,6 +67,8 @@ __all__ = [
     "DemoData",
     "Evaluator",
     "FaultSpec",
+    "GaugeSamples",
+    "GpuLabelStyle",
     "ScenarioSource",
     "build_platform",
     "generate_demo",
@@ -78,6 +88,7 @@ class DemoData:
     metrics: MetricsResults
     incidents: list[Incident]
     streams: CounterStreams  # the raw counters behind ``metrics``, for OpenMetrics export
+    gauges: GaugeSamples = field(default_factory=GaugeSamples)  # the GPU samples, likewise
 
 
 def build_platform(*, seed: int = 7, workloads: int | None = None) -> Platform:
@@ -98,13 +109,16 @@ def generate_demo(
     step_seconds: int = 15,
     rate_window_seconds: int = 600,
     scenario: ScenarioSource | Iterable[FaultSpec] | None = None,
+    gpu_labels: GpuLabelStyle | None = None,
 ) -> DemoData:
     """Generate the demo platform: objects, telemetry answers and incidents.
 
     The same arguments always give the same result. ``workloads`` adds synthetic tenant
     namespaces until the platform has at least that many workloads. ``scenario`` replaces the
     default incidents (:func:`~collectors.demo.incidents.plan`) with a scenario source or a list
-    of fault specs; ``[]`` gives a platform where nothing goes wrong.
+    of fault specs; ``[]`` gives a platform where nothing goes wrong. ``gpu_labels`` labels the
+    GPU series as another exporter version or scrape configuration would (default:
+    ``Hostname``, ``honor_labels: false``).
     """
     started = time.perf_counter()
     platform = build_platform(seed=seed, workloads=workloads)
@@ -117,7 +131,14 @@ def generate_demo(
     traffic = simulate(platform, fault_arrays(planned, timeline), timeline, traffic_rng)
     streams = build_streams(platform, traffic, timeline, streams_rng)
     metrics = answer_queries(streams, timeline, rate_window_seconds=rate_window_seconds)
-    objects = _objects(platform, planned, timeline, objects_rng)
+    gpu_rng = np.random.default_rng([seed, 5])
+    objects = _objects(platform, planned, timeline, objects_rng, gpu_rng)
+    gauges = gpu_gauges(
+        objects.items, timeline, planned.gpu_pressure, served_rates(traffic), gpu_rng, gpu_labels
+    )
+    gpu_ranges, gpu_instants = answer_gpu_queries(gauges, timeline)
+    metrics.range.update(gpu_ranges)
+    metrics.instant.update(gpu_instants)
     logger.debug(
         "demo seed=%d: %d workloads, %d objects, %d counter series in %.1f s",
         seed,
@@ -126,11 +147,15 @@ def generate_demo(
         sum(family.labels.size for family in streams.families),
         time.perf_counter() - started,
     )
-    return DemoData(objects, metrics, list(planned.incidents), streams)
+    return DemoData(objects, metrics, list(planned.incidents), streams, gauges)
 
 
 def _objects(
-    platform: Platform, scenario: Scenario, timeline: Timeline, rng: np.random.Generator
+    platform: Platform,
+    scenario: Scenario,
+    timeline: Timeline,
+    rng: np.random.Generator,
+    gpu_rng: np.random.Generator,
 ) -> ClusterObjects:
     namer = Namer(rng)
     now = timeline.end
@@ -146,4 +171,5 @@ def _objects(
     items += istio_objects(platform, scenario, namer, now)
     items += ml_objects(namer, placement, now)
     items += incident_events(items, scenario, namer, now, retained_since=timeline.start)
+    items += gpu_objects(items, ctx, timeline, gpu_rng)
     return ClusterObjects(items)

@@ -1,4 +1,9 @@
-"""The demo's machines: a CPU pool sized to the platform and three GPU nodes, and where pods go."""
+"""The demo's machines: a CPU pool sized to the platform and three GPU nodes, and where pods go.
+
+The A100 node runs one of its GPUs in MIG mode with the GPU operator's mixed strategy: the
+device plugin offers that GPU's instances as ``nvidia.com/mig-<profile>`` resources and only
+the other GPUs as ``nvidia.com/gpu``.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,28 @@ GPU_TAINT = {"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"
 
 
 @dataclass(frozen=True, slots=True)
+class MigInstance:
+    """One MIG GPU instance: its profile (``1g.5gb``), DCGM's ``GPU_I_ID`` and its memory."""
+
+    profile: str
+    instance_id: int
+    memory_mib: int
+
+    @property
+    def slices(self) -> int:
+        """Compute slices of the seven on an A100 or H100 (the ``3`` of ``3g.20gb``)."""
+        return int(self.profile.split("g.", 1)[0])
+
+
+@dataclass(frozen=True, slots=True)
+class MigGpu:
+    """A GPU in MIG mode and the instances it is split into."""
+
+    index: int
+    instances: tuple[MigInstance, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class MachineType:
     """What a node offers."""
 
@@ -27,12 +54,32 @@ class MachineType:
     gpu_product: str = ""
     gpu_memory_mib: int = 0
     gpu_family: str = ""
+    mig: tuple[MigGpu, ...] = ()  # GPUs in MIG mode (mixed strategy)
+
+    def mig_resources(self) -> dict[str, int]:
+        """``nvidia.com/mig-<profile>`` resources the device plugin offers, by profile."""
+        found: dict[str, int] = {}
+        for gpu in self.mig:
+            for instance in gpu.instances:
+                name = f"nvidia.com/mig-{instance.profile}"
+                found[name] = found.get(name, 0) + 1
+        return found
 
 
+# An A100-40GB split 3g.20gb + 2g.10gb + 2 x 1g.5gb; GPU instance ids as nvidia-smi assigns them.
+A100_MIG = MigGpu(
+    3,
+    (
+        MigInstance("3g.20gb", 1, 19968),
+        MigInstance("2g.10gb", 5, 9856),
+        MigInstance("1g.5gb", 13, 4864),
+        MigInstance("1g.5gb", 14, 4864),
+    ),
+)
 CPU_MACHINE = MachineType("n2-standard-16", 16, 64)
 GPU_MACHINES = {
     H100: MachineType("a3-highgpu-8g", 208, 1872, 8, H100, 81559, "hopper"),
-    A100: MachineType("a2-highgpu-4g", 48, 340, 4, A100, 40960, "ampere"),
+    A100: MachineType("a2-highgpu-4g", 48, 340, 4, A100, 40960, "ampere", (A100_MIG,)),
     L4: MachineType("g2-standard-48", 48, 192, 4, L4, 23034, "ada-lovelace"),
 }
 GPU_NODE_NAMES = {H100: "gpu-h100-01", A100: "gpu-a100-01", L4: "gpu-l4-01"}
@@ -91,7 +138,13 @@ def _node(
                 "nvidia.com/cuda.driver.major": "550",
             }
         )
-        resources["nvidia.com/gpu"] = allocatable["nvidia.com/gpu"] = str(machine.gpus)
+        whole = machine.gpus - len(machine.mig)
+        resources["nvidia.com/gpu"] = allocatable["nvidia.com/gpu"] = str(whole)
+        if machine.mig:
+            labels["nvidia.com/mig.capable"] = "true"
+            labels["nvidia.com/mig.strategy"] = "mixed"
+            for resource, count in machine.mig_resources().items():
+                resources[resource] = allocatable[resource] = str(count)
         spec["taints"] = [dict(GPU_TAINT)]
     return {
         "apiVersion": "v1",

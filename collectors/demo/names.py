@@ -24,6 +24,7 @@ GPU_OPERATOR = "gpu-operator"
 ARTIFACT_BUCKET = "mlpipeline"
 KFP_VERSION = "2.3.0"
 KSERVE_VERSION = "v0.14.0"
+KUBEFLOW_USER = "kubeflow-user-example-com"  # a Kubeflow profile's namespace, for notebooks
 
 H100 = "NVIDIA-H100-80GB-HBM3"
 A100 = "NVIDIA-A100-SXM4-40GB"

@@ -1,8 +1,9 @@
-"""The demo's raw Istio counters as OpenMetrics text, to backfill a real Prometheus.
+"""The demo's raw Istio counters and GPU gauges as OpenMetrics text, to backfill a Prometheus.
 
 ``promtool tsdb create-blocks-from openmetrics FILE DIR`` turns the output into TSDB blocks, so
-a real Prometheus answers the same Istio queries the demo path answers from these very counters:
-the live path can then be checked against the demo path.
+a real Prometheus answers the same Istio and GPU queries the demo path answers from these very
+samples: the live path can then be checked against the demo path. A file with both writes the
+counters with ``eof=False`` and the gauges after them.
 
 What ``promtool`` needs (see ``shared/REAL-COMPONENTS.md``): timestamps in seconds, samples of
 one series in time order and one metric's lines together, and ``# EOF`` at the end. No
@@ -25,9 +26,10 @@ from typing import TextIO
 
 import numpy as np
 
+from collectors.demo.gpu_samples import GaugeSamples
 from collectors.demo.streams import BUCKET_BOUNDS, DURATION_BUCKET, CounterStreams, SeriesFamily
 
-__all__ = ["escape_label_value", "write_openmetrics"]
+__all__ = ["escape_label_value", "write_gauges", "write_openmetrics"]
 
 _BATCH = 256  # series whose counters are built at once: bounded memory at any demo scale
 
@@ -76,14 +78,20 @@ def _family_lines(
 
 
 def write_openmetrics(
-    streams: CounterStreams, out: TextIO, *, every: int = 1, since: int | None = None
+    streams: CounterStreams,
+    out: TextIO,
+    *,
+    every: int = 1,
+    since: int | None = None,
+    eof: bool = True,
 ) -> int:
     """Write every counter of ``streams`` to ``out``; returns the number of samples written.
 
     ``every`` keeps one scrape in that many (``every=4`` at the demo's 15 s step gives one sample
     a minute, still ten per 10-minute ``rate()`` window). ``since`` (Unix seconds) leaves out
     earlier scrapes. Istio's label sets make a line about 1 kB, so six hours of the default demo
-    at every scrape is 4.8 GB: tests write the part they query.
+    at every scrape is 4.8 GB: tests write the part they query. ``eof=False`` leaves the file
+    open for more metrics (:func:`write_gauges`).
     """
     if every < 1:
         raise ValueError("every must be at least 1")
@@ -95,5 +103,46 @@ def write_openmetrics(
             for block in _family_lines(family, metric, times, every, first):
                 out.write(block)
                 written += block.count("\n")
-    out.write("# EOF\n")
+    if eof:
+        out.write("# EOF\n")
+    return written
+
+
+def write_gauges(
+    gauges: GaugeSamples,
+    out: TextIO,
+    *,
+    every: int = 1,
+    since: int | None = None,
+    eof: bool = True,
+) -> int:
+    """Write the GPU gauges to ``out`` with their ``instance`` and ``job``; returns the samples.
+
+    Values are written exactly (``repr``), so a Prometheus backfilled from the text answers
+    with the very numbers the demo answers with. ``every`` and ``since`` pick scrapes as in
+    :func:`write_openmetrics`.
+    """
+    if every < 1:
+        raise ValueError("every must be at least 1")
+    times = np.asarray(gauges.times)
+    first = 0 if since is None else int(np.searchsorted(times, since))
+    by_metric: dict[str, list[int]] = {}
+    for i, series in enumerate(gauges.series):
+        by_metric.setdefault(series.metric, []).append(i)
+    written = 0
+    for metric, members in by_metric.items():
+        for i in members:
+            series = gauges.series[i]
+            labels = {**series.labels, "instance": series.instance, "job": series.job}
+            prefix = _selector(metric, dict(sorted(labels.items())))
+            start = -(-max(series.first, first) // every) * every
+            picked = np.arange(start, series.first + len(series.values), every)
+            values = series.values[picked - series.first].tolist()
+            out.write("".join(
+                f"{prefix} {value!r} {stamp}\n"
+                for value, stamp in zip(values, times[picked].tolist(), strict=True)
+            ))  # fmt: skip
+            written += len(picked)
+    if eof:
+        out.write("# EOF\n")
     return written
