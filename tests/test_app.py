@@ -38,7 +38,7 @@ def test_overview_lists_every_namespace(app: Dash, demo: Snapshot) -> None:
 
 
 def test_unbuilt_pages_say_so(app: Dash) -> None:
-    for path in ("/gpu", "/lineage"):
+    for path in ("/lineage",):
         assert "not built yet" in render_page(app, path)
 
 

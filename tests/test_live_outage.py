@@ -26,7 +26,7 @@ PAGES = {  # each page and something it shows from the snapshot
     "/topology": "bookinfo/ratings",
     "/overview": "Call edges needing a look",
     "/triage": "incident",
-    "/gpu": "not built yet",
+    "/gpu": "GPUs on",
     "/lineage": "not built yet",
 }
 BANNER = "Data stale since"

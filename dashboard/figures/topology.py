@@ -12,7 +12,8 @@ and ``mtls`` on edges whose traffic is mutual TLS; the stylesheet lives in
 
 A node's ``caption`` (what is drawn under it) is its name, then a line of badges: the Istio
 configuration applying to it (``VS TS`` for a VirtualService splitting its traffic) and its
-check findings (``✖ 2`` errors, ``⚠ 1`` warnings). ``label`` stays the plain name.
+check findings (``✖ 2`` errors, ``⚠ 1`` warnings), and the GPUs its workloads hold
+(``GPU 4 · 92%``). ``label`` stays the plain name.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from collectors.inventory.istio_config import ISTIO_FLAG_WORDS
 from collectors.kinds import NodeFlag, Protocol, Severity
 from collectors.model import Finding, TrafficStats
+from dashboard.analysis.gpu_types import WorkloadGpus
 from dashboard.figures.topology_style import (
     HEALTH_COLOURS,
     LARGE_GRAPH_ELEMENTS,
@@ -38,6 +40,7 @@ __all__ = [
     "MAX_CAPTION_NAME",
     "EdgeLabel",
     "edge_label_text",
+    "gpu_badge",
     "node_badges",
     "topology_elements",
     "topology_stylesheet",
@@ -180,8 +183,33 @@ def _node_findings(
     return list(dict.fromkeys(one for member in node.members for one in findings.get(member, ())))
 
 
+def gpu_badge(node: ViewNode, gpus: Mapping[str, WorkloadGpus] | None) -> str:
+    """The GPU badge of a node whose members hold GPUs: ``GPU 4 · 92%`` (devices, mean
+    utilization over the window); "" for none.
+
+    >>> from collectors.kinds import Health
+    >>> view = ViewNode("w", "workload", "t", "ml", "t", "", Health.HEALTHY, frozenset(), None,
+    ...                 ("a", "b"), None)
+    >>> gpu_badge(view, {"a": WorkloadGpus("a", 3, 90.0), "b": WorkloadGpus("b", 1, 10.0)})
+    'GPU 4 · 70%'
+    """
+    held = [gpus[member] for member in node.members if gpus and member in gpus]
+    devices = sum(one.devices for one in held)
+    if not devices:
+        return ""
+    weighted = [(one.util_mean, one.devices) for one in held if one.util_mean is not None]
+    if not weighted:
+        return f"GPU {devices}"
+    mean = sum(util * count for util, count in weighted) / sum(count for _, count in weighted)
+    return f"GPU {devices} · {mean:.0f}%"
+
+
 def _node_element(
-    node: ViewNode, *, box: bool, findings: Mapping[str, Sequence[Finding]] | None = None
+    node: ViewNode,
+    *,
+    box: bool,
+    findings: Mapping[str, Sequence[Finding]] | None = None,
+    gpus: Mapping[str, WorkloadGpus] | None = None,
 ) -> dict[str, Any]:
     found = None if box else _node_findings(node, findings)
     flagged = set(node.flags)
@@ -190,6 +218,8 @@ def _node_element(
             flagged.add(flag)
     flags = sorted(flagged)
     badges = "" if box else node_badges(node.flags, found)
+    gpu = "" if box else gpu_badge(node, gpus)
+    badges = " ".join(part for part in (badges, gpu) if part)
     data: dict[str, Any] = {
         "id": node.id,
         "label": node.label,
@@ -202,6 +232,7 @@ def _node_element(
         "flags": flags,
         "traffic": _traffic_summary(node.inbound),
         "badges": ", ".join(_FLAG_WORDS[flag] for flag in flags if flag in _FLAG_WORDS),
+        "gpu": gpu,
     }
     if node.parent is not None:
         data["parent"] = node.parent
@@ -210,6 +241,8 @@ def _node_element(
         classes.append("box")
     if badges:
         classes.append("badged")
+    if gpu:
+        classes.append("gpu")
     return {"group": "nodes", "data": data, "classes": " ".join(classes)}
 
 
@@ -239,6 +272,7 @@ def topology_elements(
     edge_label: EdgeLabel = EdgeLabel.REQUEST_RATE,
     flat_boxes: bool = False,
     findings: Mapping[str, Sequence[Finding]] | None = None,
+    gpus: Mapping[str, WorkloadGpus] | None = None,
 ) -> list[dict[str, Any]]:
     """Cytoscape.js elements for ``view``: boxes, nodes, then edges.
 
@@ -252,13 +286,15 @@ def topology_elements(
     ``dashboard.topology.details.findings_by_node``): a node's caption then counts its members'
     errors and warnings, and the node gets ``flag-check_error`` / ``flag-check_warning`` even when
     the finding is on a service that selects it. Without it, the check flags give bare marks.
+    ``gpus`` maps workload ids to the GPUs they hold: such nodes get a ``GPU 4 · 92%`` badge
+    and the class ``gpu``.
     """
     edge_label = EdgeLabel(edge_label)  # a plain string from a dropdown works too
     elements = [_node_element(box, box=True) for box in view.boxes]
     if flat_boxes:
         _flatten(elements, view, positions)
     for node in view.nodes:
-        element = _node_element(node, box=False, findings=findings)
+        element = _node_element(node, box=False, findings=findings, gpus=gpus)
         if flat_boxes:
             element["data"].pop("parent", None)
         point = positions.get(node.id)

@@ -21,6 +21,9 @@ from typing import Any, TypeVar
 from collectors.health import DEFAULT_THRESHOLDS, HealthThresholds
 from collectors.kinds import NodeKind
 from collectors.model import Snapshot
+from dashboard.analysis.gpu_fleet import gpu_fleet
+from dashboard.analysis.gpu_types import WorkloadGpus
+from dashboard.analysis.gpu_usage import workload_gpus
 from dashboard.figures.topology import LARGE_GRAPH_ELEMENTS, topology_elements
 from dashboard.topology._details_config import findings_by_node
 from dashboard.topology.expressions import Expression, ExpressionError, parse
@@ -90,6 +93,12 @@ class _Lru:
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
         return value
+
+
+def _gpus(snapshot: Snapshot, window: TimeWindow | None) -> dict[str, WorkloadGpus]:
+    """The GPUs each workload holds, and their mean utilization over ``window``."""
+    bounds = {} if window is None else {"start": window.start, "end": window.end}
+    return workload_gpus(gpu_fleet(snapshot, **bounds))
 
 
 def _parse(text: str, box: str) -> tuple[Expression | None, str | None]:
@@ -163,8 +172,14 @@ class TopologyEngine:
         matched = find(drawn, find_expression)
         large = len(drawn.nodes) + len(drawn.boxes) + len(drawn.edges) >= LARGE_GRAPH_ELEMENTS
         findings = self._views.get(snapshot, "findings", lambda: findings_by_node(snapshot))
+        gpus = self._views.get(snapshot, ("gpus", window), lambda: _gpus(snapshot, window))
         elements = topology_elements(
-            drawn, positions, edge_label=state.edge_label, flat_boxes=large, findings=findings
+            drawn,
+            positions,
+            edge_label=state.edge_label,
+            flat_boxes=large,
+            findings=findings,
+            gpus=gpus,
         )
         _mark(elements, matched=matched if find_expression else None, selected=state.selected)
         return Scene(
