@@ -140,6 +140,7 @@ def instant_query(url: str, promql: str, at: float) -> list[dict[str, Any]]:
 
 
 HISTORY_SECONDS = 20 * 60  # the demo's 10-minute rate window, and as much again before it
+GPU_HISTORY_SECONDS = 2 * 3600  # DCGM and kube-state-metrics: long enough for the idle rule
 
 
 @dataclass(frozen=True)
@@ -157,10 +158,11 @@ def backfilled_demo(workdir: Path) -> Iterator[BackfilledDemo]:
     """Backfill the demo's counters and serve them (about 280 MB of text, deleted after)."""
     demo = generate_demo()
     since = int(demo.streams.times[-1]) - HISTORY_SECONDS
+    gpu_since = int(demo.streams.times[-1]) - GPU_HISTORY_SECONDS
     openmetrics = workdir / "demo.om"
     with openmetrics.open("w") as out:
         samples = write_openmetrics(demo.streams, out, since=since, eof=False)
-        samples += write_gauges(demo.gauges, out, since=since)
+        samples += write_gauges(demo.gauges, out, since=gpu_since)
     backfill(openmetrics, workdir / "tsdb")
     openmetrics.unlink()
     with running_prometheus(workdir / "tsdb", workdir) as url:
