@@ -78,3 +78,26 @@ def test_triage_notebook_finds_every_injected_incident_and_ranks_its_cause_first
     assert all(line.split()[-1] == "1" for line in rows), checked
     figures = [o.data[PLOTLY] for o in _outputs(notebook) if PLOTLY in o.get("data", {})]
     assert figures and figures[-1]["data"][0]["type"] == "heatmap"
+
+
+def test_gpu_notebook_shows_the_fleet_the_idle_notebook_and_the_waiting_pod() -> None:
+    notebook = _executed(REPO / "notebooks" / "gpu.ipynb")
+    outputs = _outputs(notebook)
+    tables = [o.data["text/plain"] for o in outputs if "text/html" in o.get("data", {})]
+    devices = next(table for table in tables if "held by" in table)
+    assert len(devices.splitlines()) == 1 + 20  # header, 16 GPUs and 4 MIG instances
+    idle = next(table for table in tables if "idle since" in table)
+    assert idle.splitlines()[1].split()[1:5] == [
+        "gpu-a100-01",
+        "GPU",
+        "2",
+        "kubeflow-user-example-com/alice-0",
+    ]
+    assert len(idle.splitlines()) == 2
+    waiting = next(table for table in tables if "asks for" in table)
+    assert "ml-platform/llm-finetune-sweep-pbrfw" in waiting and "4 x NVIDIA-H100" in waiting
+    figures = [o.data[PLOTLY] for o in outputs if PLOTLY in o.get("data", {})]
+    grid = figures[0]
+    assert len(grid["data"][0]["customdata"]) == 19  # a cell per GPU, MIG instances inside
+    titles = [(f["layout"].get("title") or {}).get("text") for f in figures]
+    assert "gpu-a100-01 GPU 0 over time" in titles  # the model server whose memory fills
