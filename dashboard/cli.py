@@ -156,23 +156,27 @@ def export(fmt: str, output: Path | None, **options: Any) -> None:
 def openmetrics(
     file: Path, demo_seed: int, demo_workloads: int | None, minutes: int | None, every: int
 ) -> None:
-    """Write the demo's raw Istio counters to FILE as OpenMetrics text.
+    """Write the demo's raw Istio counters and its DCGM exporter and kube-state-metrics GPU
+    gauges to FILE as OpenMetrics text.
 
     Backfill a real Prometheus with them:
     promtool tsdb create-blocks-from openmetrics FILE DIR. Istio label sets make each sample
     about 1 kB: the whole default demo is about 4.8 GB; --minutes 20 is about 280 MB.
     """
     from collectors.demo import generate_demo
-    from collectors.demo.openmetrics import write_openmetrics
+    from collectors.demo.openmetrics import write_gauges, write_openmetrics
 
     demo = generate_demo(seed=demo_seed, workloads=demo_workloads)
     since = None if minutes is None else int(demo.streams.times[-1]) - 60 * minutes
     try:
         with file.open("w", encoding="utf-8") as out:
-            samples = write_openmetrics(demo.streams, out, every=every, since=since)
+            samples = write_openmetrics(demo.streams, out, every=every, since=since, eof=False)
+            gauges = write_gauges(demo.gauges, out, every=every, since=since)
     except OSError as exc:
         raise click.ClickException(f"cannot write {file}: {exc.strerror or exc}") from None
-    click.echo(f"wrote {file}: {samples} samples of the demo's Istio counters")
+    click.echo(
+        f"wrote {file}: {samples} samples of the demo's Istio counters, {gauges} of its GPU gauges"
+    )
 
 
 def _check_can_listen(host: str, port: int) -> None:

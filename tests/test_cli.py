@@ -151,9 +151,13 @@ def test_openmetrics_writes_the_demo_counters_for_promtool(tmp_path: Path) -> No
     target = tmp_path / "demo.om"
     code, out = _run("openmetrics", str(target), "--minutes", "2", "--every", "4")
     assert code == 0, out
-    samples = int(out.split(": ")[1].split()[0])
+    counters = int(out.split(": ")[1].split()[0])
+    gauges = int(out.split(", ")[1].split()[0])
     lines = target.read_text().splitlines()
-    assert lines[-1] == "# EOF" and len(lines) == samples + 1
+    assert lines[-1] == "# EOF" and len(lines) == counters + gauges + 1
+    # GPU utilization of the 15 GPUs not in MIG mode (MIG reports none), at each of 3 times.
+    assert sum(line.startswith("DCGM_FI_DEV_GPU_UTIL{") for line in lines) == 15 * 3
+    assert any(line.startswith("kube_node_status_allocatable{") for line in lines)
     stamps = {int(line.rsplit(" ", 1)[1]) for line in lines[:-1]}
     # The last two minutes, both ends included, at one scrape in four (every 60 s).
     assert sorted(stamps) == [min(stamps), min(stamps) + 60, min(stamps) + 120]
