@@ -1,9 +1,12 @@
-"""Waiting in browser tests for a condition the page reaches on its own time."""
+"""Browser tests' helpers: waiting for a condition the page reaches on its own time, and where
+the browser is."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 
 def until(condition: Callable[[], bool], timeout: float, what: str = "condition") -> None:
@@ -13,3 +16,9 @@ def until(condition: Callable[[], bool], timeout: float, what: str = "condition"
         if time.monotonic() > deadline:
             raise AssertionError(f"never satisfied: {what}")
         time.sleep(0.1)
+
+
+def url_of(dash_duo: Any) -> tuple[str, dict[str, str]]:
+    """The browser's path and query (the last value of each key)."""
+    url = urlparse(dash_duo.driver.current_url)
+    return url.path, {key: values[-1] for key, values in parse_qs(url.query).items()}

@@ -4,10 +4,9 @@ GPU through to its workload on the Topology page."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import pytest
-from browser_waits import until
+from browser_waits import until, url_of
 from selenium.webdriver.common.action_chains import ActionChains
 
 from collectors.model import Snapshot
@@ -18,11 +17,6 @@ pytestmark = pytest.mark.browser
 
 A100 = "gpu:Kubernetes/gpu-a100-01"
 PREDICTOR = "workload:Kubernetes/ml-platform/recommender-predictor"
-
-
-def _url(dash_duo: Any) -> tuple[str, dict[str, str]]:
-    url = urlparse(dash_duo.driver.current_url)
-    return url.path, {key: values[-1] for key, values in parse_qs(url.query).items()}
 
 
 def _cell(dash_duo: Any, device: str) -> Any:
@@ -63,14 +57,14 @@ def test_every_gpu_the_waste_and_the_wait_and_a_gpu_leads_to_its_workload(
     # A click on a cell of the grid opens that GPU and writes it into the URL.
     ActionChains(dash_duo.driver).move_to_element(_cell(dash_duo, f"{A100}/0")).click().perform()
     dash_duo.wait_for_text_to_equal("#gpu-detail-title", "gpu-a100-01 GPU 0", timeout=10)
-    until(lambda: _url(dash_duo) == ("/gpu", {"gpu": f"{A100}/0"}), 10, "the URL names the GPU")
+    until(lambda: url_of(dash_duo) == ("/gpu", {"gpu": f"{A100}/0"}), 10, "the URL names the GPU")
     assert "recommender-predictor" in dash_duo.find_element("#gpu-detail-pod").text
     dash_duo.wait_for_element("#gpu-series", timeout=10)
 
     # From the GPU to its workload, focused and selected on Topology, with its GPU badge.
     dash_duo.find_element("#gpu-workload-link").click()
     dash_duo.wait_for_element("#topology-graph", timeout=15)
-    path, query = _url(dash_duo)
+    path, query = url_of(dash_duo)
     assert path == "/topology"
     assert (query["focus"], query["selected"]) == (PREDICTOR, PREDICTOR)
     until(

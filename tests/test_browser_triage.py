@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import pytest
-from browser_waits import until
+from browser_waits import until, url_of
 
 from collectors.model import Snapshot
 from dashboard.app import create_app
@@ -16,11 +15,6 @@ pytestmark = pytest.mark.browser
 
 ADSERVICE = "workload:Kubernetes/boutique/adservice"
 TOPOLOGY = "document.getElementById('topology-graph')"
-
-
-def _url(dash_duo: Any) -> tuple[str, dict[str, str]]:
-    url = urlparse(dash_duo.driver.current_url)
-    return url.path, {key: values[-1] for key, values in parse_qs(url.query).items()}
 
 
 def _topology_holds(dash_duo: Any, predicate: str) -> bool:
@@ -41,15 +35,15 @@ def test_an_incident_leads_to_its_suspect_focused_on_the_topology(
     # The shell's window narrows the list to what overlapped the last hour.
     dash_duo.select_dcc_dropdown("#shell-window", "last 1 h")
     dash_duo.wait_for_contains_text("#triage-summary", "3 incidents in last 1 h", timeout=10)
-    assert _url(dash_duo) == ("/triage", {"window": "1h"})
+    assert url_of(dash_duo) == ("/triage", {"window": "1h"})
     # Open another incident first, so clicking the first one visibly changes the page.
     dash_duo.find_element("#triage-incident-2").click()
     dash_duo.wait_for_contains_text("#triage-incident-title", "bookinfo/details-v1", timeout=10)
-    assert _url(dash_duo) == ("/triage", {"incident": "20261124T0922-details-v1", "window": "1h"})
+    assert url_of(dash_duo) == ("/triage", {"incident": "20261124T0922-details-v1", "window": "1h"})
 
     dash_duo.find_element("#triage-incident-0").click()
     dash_duo.wait_for_contains_text("#triage-incident-title", "boutique/adservice", timeout=10)
-    assert _url(dash_duo) == ("/triage", {"incident": "20261124T1110-adservice", "window": "1h"})
+    assert url_of(dash_duo) == ("/triage", {"incident": "20261124T1110-adservice", "window": "1h"})
     assert "active" in dash_duo.find_element("#triage-incident-0").get_attribute("class")
     cause = dash_duo.find_element("#triage-cause-1").text
     assert cause.startswith("1. boutique/adservice")
@@ -67,7 +61,7 @@ def test_an_incident_leads_to_its_suspect_focused_on_the_topology(
 
     dash_duo.find_element("#triage-top-cause-topology").click()
     dash_duo.wait_for_element("#topology-graph", timeout=15)
-    path, query = _url(dash_duo)
+    path, query = url_of(dash_duo)
     assert path == "/topology"
     assert (query["focus"], query["selected"], query["hops"]) == (ADSERVICE, ADSERVICE, "2")
     # Focused: adservice and its callers up to two hops (frontend, the gateway), selected.

@@ -186,10 +186,10 @@ def test_the_allocation_switch_and_a_new_snapshot_keep_the_rest_of_the_query(
 
 
 def test_topology_badges_workloads_holding_gpus(demo_app: Dash) -> None:
-    body = render_page(demo_app, "/topology", "?ns=ml-platform")
+    graph = components(render_page(demo_app, "/topology", "?ns=ml-platform"))["topology-graph"]
     elements = {
         element["data"]["id"]: element["data"]
-        for element in _elements(body)
+        for element in graph["props"]["elements"]
         if element.get("group") == "nodes"
     }
     finetune = elements["workload:Kubernetes/ml-platform/recommender-finetune"]
@@ -207,21 +207,3 @@ def _array(value: Any) -> np.ndarray:
     if isinstance(value, dict):
         return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
     return np.asarray(value, dtype=float)
-
-
-def _elements(body: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            props = node.get("props")
-            if isinstance(props, dict) and isinstance(props.get("elements"), list):
-                found.extend(props["elements"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for one in node:
-                walk(one)
-
-    walk(json.loads(body))
-    return found

@@ -30,9 +30,9 @@ from collectors.demo.deployments import deployment_objects
 from collectors.demo.faults_evidence import event
 from collectors.demo.gpu_fleet import gpu_requests
 from collectors.demo.gpu_notebooks import NotebookSpec, ask_for_mig, notebook_objects
-from collectors.demo.kube import Namer, condition, metadata, owner, timestamp
+from collectors.demo.kube import Namer, condition, metadata, owner
 from collectors.demo.names import A100, ARTIFACT_BUCKET, H100, KUBEFLOW_USER, ML
-from collectors.demo.pods import pod_template
+from collectors.demo.objects import job_object
 from collectors.demo.spec import Workload
 from collectors.demo.timeline import Timeline
 
@@ -153,24 +153,7 @@ def unschedulable_message(items: Iterable[KubeObject], pod_spec: dict[str, Any])
 def _sweep(items: list[KubeObject], ctx: Context) -> list[KubeObject]:
     asked = (ctx.now - SWEEP_WAITING).replace(microsecond=0)  # the pod's creation
     created = asked - timedelta(seconds=1)
-    uid = ctx.namer.uid()
-    template = pod_template(SWEEP)
-    job_labels = {"batch.kubernetes.io/controller-uid": uid,
-                  "batch.kubernetes.io/job-name": SWEEP.name, "controller-uid": uid,
-                  "job-name": SWEEP.name}  # fmt: skip
-    template["metadata"]["labels"].update(job_labels)
-    job: KubeObject = {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": metadata(SWEEP.name, ML, uid, created, labels=SWEEP.pod_labels(),
-                             generation=1),
-        "spec": {"parallelism": 1, "completions": 1, "backoffLimit": 0,
-                 "completionMode": "NonIndexed", "suspend": False,
-                 "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}},
-                 "template": template},
-        "status": {"active": 1, "ready": 0, "terminating": 0, "startTime": timestamp(created),
-                   "uncountedTerminatedPods": {}},
-    }  # fmt: skip
+    job, template, _ = job_object(SWEEP, ctx.namer.uid(), created, ready=0, backoff_limit=0)
     spec = json.loads(json.dumps(template["spec"]))
     spec["schedulerName"] = "default-scheduler"
     message = unschedulable_message(items, spec)

@@ -8,7 +8,7 @@ pods' container statuses and the controller's availability.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from collectors.cluster import KubeObject
@@ -110,9 +110,11 @@ def _stateful_set(workload: Workload, ctx: Context) -> list[KubeObject]:
     return found
 
 
-def _job(workload: Workload, ctx: Context) -> list[KubeObject]:
-    started = ctx.namer.age(ctx.now, 0.05, 0.12)
-    uid = ctx.namer.uid()
+def job_object(
+    workload: Workload, uid: str, started: datetime, *, ready: int = 1, backoff_limit: int = 2
+) -> tuple[KubeObject, dict[str, Any], dict[str, str]]:
+    """A running Job of ``workload`` with one active pod: the Job, its pod template (labelled
+    as the Job controller labels its pods) and those labels."""
     template = pod_template(workload)
     job_labels = {"batch.kubernetes.io/controller-uid": uid,
                   "batch.kubernetes.io/job-name": workload.name, "controller-uid": uid,
@@ -123,13 +125,19 @@ def _job(workload: Workload, ctx: Context) -> list[KubeObject]:
         "kind": "Job",
         "metadata": metadata(workload.name, workload.namespace, uid, started,
                              labels=workload.pod_labels(), generation=1),
-        "spec": {"parallelism": 1, "completions": 1, "backoffLimit": 2,
+        "spec": {"parallelism": 1, "completions": 1, "backoffLimit": backoff_limit,
                  "completionMode": "NonIndexed", "suspend": False,
                  "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}},
                  "template": template},
-        "status": {"active": 1, "ready": 1, "terminating": 0, "startTime": timestamp(started),
-                   "uncountedTerminatedPods": {}},
+        "status": {"active": 1, "ready": ready, "terminating": 0,
+                   "startTime": timestamp(started), "uncountedTerminatedPods": {}},
     }  # fmt: skip
+    return obj, template, job_labels
+
+
+def _job(workload: Workload, ctx: Context) -> list[KubeObject]:
+    started = ctx.namer.age(ctx.now, 0.05, 0.12)
+    obj, template, job_labels = job_object(workload, ctx.namer.uid(), started)
     name = f"{workload.name}-{ctx.namer.suffix(5)}"
     return [
         obj,
