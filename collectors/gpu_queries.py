@@ -87,9 +87,8 @@ class GpuQuery:
     series_metric: str = ""
     matcher: str = ""  # PromQL label matchers, already rendered
 
-    def promql(self, step_seconds: int = 0) -> str:
-        """Render to PromQL; ``step_seconds`` is accepted for symmetry and not needed."""
-        del step_seconds  # gauges are read at each step, no rate window
+    def promql(self) -> str:
+        """Render to PromQL. Gauges are read as they are at each step: no rate window."""
         selector = f"{self.metric}{{{self.matcher}}}" if self.matcher else self.metric
         return f"{self.aggregation} by ({', '.join(self.group_by)}) ({selector})"
 

@@ -174,7 +174,7 @@ class PrometheusMetrics:
         # GPU queries take no namespace filter: devices belong to no namespace, and filtering by
         # their users' would drop the free devices and those other teams hold, the very things
         # a look at GPU capacity and waste is about.
-        asked += [(q.key, q.promql(step_seconds), q.is_range) for q in ALL_GPU_QUERIES.values()]
+        asked += [(q.key, q.promql(), q.is_range) for q in ALL_GPU_QUERIES.values()]
         for key, promql, is_range in asked:
             self._ask(results, key, promql, is_range, ranged if is_range else instant)
         if len(results.failed) == len(asked):
