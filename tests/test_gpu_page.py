@@ -207,3 +207,13 @@ def _array(value: Any) -> np.ndarray:
     if isinstance(value, dict):
         return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
     return np.asarray(value, dtype=float)
+
+
+def test_the_topology_panel_lists_a_workloads_gpus_with_links_back(demo_app: Dash) -> None:
+    llm = "workload:Kubernetes/ml-platform/llm-assistant-predictor"
+    found = components(render_page(demo_app, "/topology", f"?selected={llm}"))
+    gpus = found["topology-panel-gpus"]["props"]["children"]
+    links = [item["props"]["children"]["props"] for item in gpus]
+    assert [(link["children"], link["href"]) for link in links] == [
+        (f"gpu-h100-01 GPU {i}", f"/gpu?gpu=gpu%3AKubernetes%2Fgpu-h100-01%2F{i}") for i in (4, 5)
+    ]

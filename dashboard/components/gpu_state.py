@@ -31,6 +31,7 @@ __all__ = [
     "PATH",
     "QUERY_KEYS",
     "GpuQuery",
+    "device_label",
     "gpu_href",
     "parse_gpu_query",
     "query_values",
@@ -146,6 +147,19 @@ def query_values(query: GpuQuery) -> dict[str, str]:
 def gpu_href(query: GpuQuery, gpu: str) -> str:
     """This page with device ``gpu`` open and the rest of ``query`` kept."""
     return f"{PATH}?{urlencode(query_values(replace(query, gpu=gpu)))}"
+
+
+def device_label(device: str) -> str:
+    """A GPU id as people name the device: ``gpu-a100-01 GPU 3 · MIG #13``.
+
+    >>> device_label("gpu:Kubernetes/gpu-a100-01/3/mig-13"), device_label("x")
+    ('gpu-a100-01 GPU 3 · MIG #13', 'x')
+    """
+    try:
+        _, _, machine, name = parse_node_id(device)
+    except ValueError:
+        return device
+    return f"{machine} GPU {name.replace('/mig-', ' · MIG #')}"
 
 
 def rule_text(rule: IdleRule) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -62,6 +62,7 @@ class Scene:
     hide_error: str | None
     large: bool  # drawn the cheap way: flat boxes, haystack edges (see topology_stylesheet)
     notices: tuple[str, ...] = field(default=())
+    gpus: Mapping[str, WorkloadGpus] = field(default_factory=dict)  # workload id -> its GPUs
 
 
 def namespaces_of(snapshot: Snapshot) -> tuple[str, ...]:
@@ -198,6 +199,7 @@ class TopologyEngine:
             hide_error=hide_error,
             large=large,
             notices=tuple(notices),
+            gpus=gpus,
         )
 
     def namespaces(self, snapshot: Snapshot) -> tuple[str, ...]:
