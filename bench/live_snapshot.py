@@ -63,6 +63,7 @@ from collectors.demo.streams import (
     Indices,
     SeriesFamily,
 )
+from collectors.gpu_queries import ALL_GPU_QUERIES
 from collectors.istio_queries import INSTANT_QUERIES, RANGE_QUERIES, SERIES_RATE_WINDOW_SECONDS
 from collectors.kinds import SourceState
 from collectors.sources.prometheus import PrometheusConfig, PrometheusMetrics, prometheus_snapshot
@@ -125,7 +126,7 @@ def prepare(
     about 1 kB per sample), one file on disk at a time, all into the same TSDB directory.
     """
     from collectors.demo import generate_demo
-    from collectors.demo.openmetrics import write_openmetrics
+    from collectors.demo.openmetrics import write_gauges, write_openmetrics
 
     started = time.perf_counter()
     demo = generate_demo(workloads=workloads)
@@ -145,8 +146,12 @@ def prepare(
         started = time.perf_counter()
         with openmetrics.open("w") as out:
             samples += write_openmetrics(
-                streams_until(streams, high), out, every=every, since=int(times[low])
+                streams_until(streams, high), out, every=every, since=int(times[low]), eof=False
             )
+            if low == first:  # the GPU gauges are few: the whole history goes with the first
+                samples += write_gauges(demo.gauges, out, every=every, since=int(times[low]))
+            else:
+                out.write("# EOF\n")
         write_s += time.perf_counter() - started
         file_bytes += openmetrics.stat().st_size
         started = time.perf_counter()
@@ -240,6 +245,14 @@ def raw_requests(url: str, window: Window) -> list[RawQuery]:
                 {"query": q.promql(SERIES_RATE_WINDOW_SECONDS), **ranged},
             )
             for q in RANGE_QUERIES
+        ),
+        *(
+            RawQuery(
+                q.key,
+                f"{url}/api/v1/query_range" if q.is_range else f"{url}/api/v1/query",
+                {"query": q.promql(), **(ranged if q.is_range else at)},
+            )
+            for q in ALL_GPU_QUERIES.values()
         ),
     ]
 
