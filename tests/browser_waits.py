@@ -22,3 +22,13 @@ def url_of(dash_duo: Any) -> tuple[str, dict[str, str]]:
     """The browser's path and query (the last value of each key)."""
     url = urlparse(dash_duo.driver.current_url)
     return url.path, {key: values[-1] for key, values in parse_qs(url.query).items()}
+
+
+def topology_holds(dash_duo: Any, predicate: str) -> bool:
+    """Whether the Topology page's Cytoscape graph ``cy`` satisfies the JavaScript ``predicate``
+    (False while it is not drawn yet)."""
+    script = (
+        "const c = document.getElementById('topology-graph'); if (!c || !c._cyreg) return false; "
+        f"const cy = c._cyreg.cy; return Boolean({predicate});"
+    )
+    return bool(dash_duo.driver.execute_script(script))

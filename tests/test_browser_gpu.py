@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from browser_waits import until, url_of
+from browser_waits import topology_holds, until, url_of
 from selenium.webdriver.common.action_chains import ActionChains
 
 from collectors.model import Snapshot
@@ -68,11 +68,10 @@ def test_every_gpu_the_waste_and_the_wait_and_a_gpu_leads_to_its_workload(
     assert path == "/topology"
     assert (query["focus"], query["selected"]) == (PREDICTOR, PREDICTOR)
     until(
-        lambda: dash_duo.driver.execute_script(
-            "const c = document.getElementById('topology-graph');"
-            "if (!c || !c._cyreg) return false;"
-            f"const n = c._cyreg.cy.getElementById('{PREDICTOR}');"
-            "return n.length === 1 && n.selected() && n.data('gpu').startsWith('GPU 1 · ');"
+        lambda: topology_holds(
+            dash_duo,
+            f"cy.getElementById('{PREDICTOR}').selected()"
+            f" && cy.getElementById('{PREDICTOR}').data('gpu').startsWith('GPU 1 · ')",
         ),
         15,
         "the topology selects recommender-predictor and badges its GPU",

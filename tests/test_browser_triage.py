@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from browser_waits import until, url_of
+from browser_waits import topology_holds, until, url_of
 
 from collectors.model import Snapshot
 from dashboard.app import create_app
@@ -14,15 +14,6 @@ from dashboard.settings import Settings
 pytestmark = pytest.mark.browser
 
 ADSERVICE = "workload:Kubernetes/boutique/adservice"
-TOPOLOGY = "document.getElementById('topology-graph')"
-
-
-def _topology_holds(dash_duo: Any, predicate: str) -> bool:
-    script = (
-        f"const c = {TOPOLOGY}; if (!c || !c._cyreg) return false; "
-        f"const cy = c._cyreg.cy; return Boolean({predicate});"
-    )
-    return bool(dash_duo.driver.execute_script(script))
 
 
 def test_an_incident_leads_to_its_suspect_focused_on_the_topology(
@@ -66,7 +57,7 @@ def test_an_incident_leads_to_its_suspect_focused_on_the_topology(
     assert (query["focus"], query["selected"], query["hops"]) == (ADSERVICE, ADSERVICE, "2")
     # Focused: adservice and its callers up to two hops (frontend, the gateway), selected.
     until(
-        lambda: _topology_holds(
+        lambda: topology_holds(
             dash_duo,
             f"cy.getElementById('{ADSERVICE}').selected()"
             " && cy.nodes('[kind = \"workload\"]').length === 3",

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app_requests import render_page, shell_layout
+from app_requests import components, render_page, shell_layout
 from dash import Dash
 
 from collectors.kinds import NodeKind, Severity, SourceState
@@ -172,24 +172,6 @@ def _table_rows(body: str) -> list[str]:
     return rows
 
 
-def _children_by_id(body: str) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            props = node.get("props", {})
-            if isinstance(props, dict) and isinstance(props.get("id"), str):
-                found[props["id"]] = props.get("children")
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for one in node:
-                walk(one)
-
-    walk(json.loads(body))
-    return found
-
-
 def test_the_page_lists_the_fault_and_a_link_filters_it_away(bookinfo_app: Dash) -> None:
     rows = _table_rows(render_page(bookinfo_app, "/checks"))
     assert len(rows) == 5  # three unmatched subsets, two faults
@@ -223,7 +205,10 @@ def test_the_demo_page_counts_links_and_names_the_crash(demo: Snapshot) -> None:
         '"href": "/topology?ns=boutique&selected=workload%3AKubernetes%2Fboutique%2Fadservice"'
         in body
     )
-    counts = _children_by_id(render_page(app, "/checks"))
+    counts = {
+        key: node["props"].get("children")
+        for key, node in components(render_page(app, "/checks")).items()
+    }
     assert [counts[f"checks-count-{s.value}"] for s in Severity] == [
         "5 error",  # with the GPU sweep no node can take (POD005)
         "7 warning",  # and its Job opting out of the sidecar (WKL007), as the finetune Job

@@ -20,7 +20,7 @@ from dashboard.analysis.gpu_types import (
 from dashboard.analysis.gpu_usage import allocation, idle_gpus, workload_gpus
 from dashboard.components.gpu_state import Grouping
 from dashboard.components.snapshot_cache import SnapshotCache, app_cache
-from dashboard.topology.window import TimeWindow
+from dashboard.topology.window import TimeWindow, window_bounds
 
 __all__ = ["CACHE_KEY", "GpuCache", "gpu_cache"]
 
@@ -35,11 +35,7 @@ class GpuCache(SnapshotCache):
         return self.get(
             snapshot,
             ("fleet", window),
-            lambda: gpu_fleet(
-                snapshot,
-                start=None if window is None else window.start,
-                end=None if window is None else window.end,
-            ),
+            lambda: gpu_fleet(snapshot, **window_bounds(window)),
         )
 
     def idle(self, snapshot: Snapshot, window: TimeWindow | None, rule: IdleRule) -> list[IdleGpu]:
@@ -55,17 +51,10 @@ class GpuCache(SnapshotCache):
     ) -> list[AllocationRow]:
         """Allocation against use per namespace or workload."""
         fleet = self.fleet(snapshot, window)
-        grouping = by
         return self.get(
             snapshot,
-            ("allocation", window, grouping),
-            lambda: allocation(
-                snapshot,
-                fleet,
-                by=grouping,
-                start=None if window is None else window.start,
-                end=None if window is None else window.end,
-            ),
+            ("allocation", window, by),
+            lambda: allocation(snapshot, fleet, by=by, **window_bounds(window)),
         )
 
     def pending(self, snapshot: Snapshot) -> list[PendingGpuPod]:

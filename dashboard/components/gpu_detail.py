@@ -11,6 +11,7 @@ from dash import dcc, html
 from dashboard.analysis.gpu_types import GpuDevice, IdleGpu
 from dashboard.analysis.service_series import label as node_label
 from dashboard.components.triage_state import topology_href
+from dashboard.figures.gpu_grid import number_text
 from dashboard.topology.window import human_duration
 
 __all__ = ["PICK_A_GPU", "device_detail"]
@@ -56,9 +57,6 @@ def _user_rows(device: GpuDevice) -> list[html.Tr]:
 
 
 def _numbers(device: GpuDevice) -> list[html.Tr]:
-    def number(value: float | None, unit: str) -> str:
-        return "n/a" if value is None else f"{value:.0f} {unit}"
-
     memory = "n/a"
     if device.memory_used_mib is not None:
         memory = f"{device.memory_used_mib / 1024:.1f} GiB"
@@ -68,11 +66,11 @@ def _numbers(device: GpuDevice) -> list[html.Tr]:
     return [
         _row(
             "utilization",
-            f"{number(device.util_mean, '%')} mean, {number(device.util_now, '%')} now",
+            f"{number_text(device.util_mean, ' %')} mean, {number_text(device.util_now, ' %')} now",
         ),
         _row("memory", memory),
-        _row("temperature", number(device.temperature_c, "°C")),
-        _row("power", number(device.power_w, "W")),
+        _row("temperature", number_text(device.temperature_c, " °C")),
+        _row("power", number_text(device.power_w, " W")),
     ]
 
 

@@ -24,21 +24,28 @@ from urllib.parse import urlencode
 from collectors.ids import parse_node_id
 from collectors.kinds import NodeKind
 from dashboard.analysis.gpu_types import IdleRule
-from dashboard.components.page_query import query_text, shown_text
+from dashboard.components.page_query import query_after, query_text, shown_text
 from dashboard.topology.window import duration_seconds, human_duration
 
 __all__ = [
+    "BY",
+    "GRID",
     "PATH",
     "QUERY_KEYS",
     "GpuQuery",
     "device_label",
     "gpu_href",
     "parse_gpu_query",
+    "query_after_event",
     "query_values",
     "rule_text",
 ]
 
 PATH = "/gpu"
+GRID = "gpu-grid"
+"""The grid's component id: a click on it opens a device."""
+BY = "gpu-by"
+"""The allocation switch's component id."""
 QUERY_KEYS = ("gpu", "window", "end", "by", "idle", "idle_for")
 """Every query key the GPU page owns."""
 
@@ -160,6 +167,36 @@ def device_label(device: str) -> str:
     except ValueError:
         return device
     return f"{machine} GPU {name.replace('/mig-', ' · MIG #')}"
+
+
+def query_after_event(
+    trigger: Any,
+    window: str | None,
+    click: Mapping[str, Any] | None,
+    by: str | None,
+    shown: dict[str, Any],
+) -> dict[str, Any] | None:
+    """The query to draw after ``trigger`` fired (the grid, the allocation switch, the shell's
+    window or a new snapshot); None when the page already shows it.
+
+    >>> query_after_event(GRID, None, {"points": [{"customdata": "gpu:K/n/1"}]}, None, {})
+    {'gpu': 'gpu:K/n/1'}
+    >>> query_after_event(BY, None, None, "namespace", {"by": "workload", "gpu": "g"})
+    {'gpu': 'g'}
+    """
+    if trigger == GRID:
+        points = (click or {}).get("points") or [{}]
+        device = points[0].get("customdata")
+        if not isinstance(device, str) or device == shown.get("gpu"):
+            return None
+        return {**shown, "gpu": device}
+    if trigger == BY:
+        wanted = by if by in ("namespace", "workload") else "namespace"
+        if wanted == shown.get("by", "namespace"):
+            return None
+        kept = {key: value for key, value in shown.items() if key != "by"}
+        return kept if wanted == "namespace" else {**kept, "by": wanted}
+    return query_after(trigger, window, shown)
 
 
 def rule_text(rule: IdleRule) -> str:

@@ -19,6 +19,7 @@ from dashboard.analysis.gpu_types import (
 )
 from dashboard.analysis.service_series import label as node_label
 from dashboard.components.gpu_state import GpuQuery, gpu_href, rule_text
+from dashboard.figures.gpu_grid import number_text
 from dashboard.topology.window import human_duration
 
 __all__ = [
@@ -35,10 +36,6 @@ NO_IDLE = "No allocated GPU is idle"
 NO_PENDING = "No pod is waiting for GPUs."
 
 _TABLE = {"bordered": False, "hover": True, "size": "sm", "responsive": True}
-
-
-def _percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.0f}%"
 
 
 def _gib(mib: float | None) -> str:
@@ -65,7 +62,7 @@ def idle_table(found: Sequence[IdleGpu], *, query: GpuQuery, rule: IdleRule) -> 
                 html.Td(one.user.namespace),
                 html.Td(f"{one.idle_since:%H:%M} UTC"),
                 html.Td(human_duration(round(one.idle_minutes) * 60)),
-                html.Td(_percent(one.util_max)),
+                html.Td(number_text(one.util_max, "%")),
                 html.Td(_gib(one.memory_used_mib)),
             ],
             id=f"gpu-idle-{n}",
@@ -140,11 +137,11 @@ def devices_table(machines: Sequence[GpuMachine], *, query: GpuQuery) -> Any:
             _device_link(device, query, f"gpu-device-link-{n}"),
             device.model,
             who,
-            _percent(device.util_mean),
-            _percent(device.util_now),
+            number_text(device.util_mean, "%"),
+            number_text(device.util_now, "%"),
             memory,
-            "n/a" if device.temperature_c is None else f"{device.temperature_c:.0f}",
-            "n/a" if device.power_w is None else f"{device.power_w:.0f}",
+            number_text(device.temperature_c),
+            number_text(device.power_w),
             ", ".join(str(x.code) for x in device.xids),
         ]
         classes = "gpu-device-row" + (" table-active" if device.id == query.gpu else "")
@@ -163,7 +160,7 @@ def allocation_table(rows: Sequence[AllocationRow]) -> Any:
                 html.Td(row.label),
                 html.Td(f"{row.gpus_allocated:.2f}".rstrip("0").rstrip(".")),
                 html.Td(str(row.devices)),
-                html.Td(_percent(row.util_mean)),
+                html.Td(number_text(row.util_mean, "%")),
                 html.Td(f"{row.gpu_hours_allocated:.1f}"),
                 html.Td(f"{row.gpu_hours_used:.1f}"),
                 html.Td(f"{row.gpu_hours_idle:.1f}"),

@@ -20,7 +20,14 @@ from dashboard.analysis.gpu_types import GpuDevice, GpuMachine
 from dashboard.analysis.gpu_usage import gpu_share
 from dashboard.analysis.service_series import label as node_label
 
-__all__ = ["EMPTY_TEXT", "UTIL_COLOURS", "gpu_grid_figure", "hover_text", "util_colour"]
+__all__ = [
+    "EMPTY_TEXT",
+    "UTIL_COLOURS",
+    "gpu_grid_figure",
+    "hover_text",
+    "number_text",
+    "util_colour",
+]
 
 EMPTY_TEXT = "No GPUs in this snapshot"
 
@@ -60,7 +67,12 @@ def _memory_text(device: GpuDevice) -> str:
     return f"{_gib(device.memory_used_mib)} GiB"
 
 
-def _number(value: float | None, unit: str, digits: int = 0) -> str:
+def number_text(value: float | None, unit: str = "", digits: int = 0) -> str:
+    """A reading with its unit, or "n/a" without one.
+
+    >>> number_text(41.6, "%"), number_text(None, " W")
+    ('42%', 'n/a')
+    """
     return "n/a" if value is None else f"{value:.{digits}f}{unit}"
 
 
@@ -76,14 +88,13 @@ def hover_text(device: GpuDevice) -> str:
             lines.append(f"workload {node_label(user.workload)}")
         if user.pipeline_step:
             lines.append(f"pipeline step {node_label(user.pipeline_step)}")
-    lines.append(
-        f"utilization {_number(device.util_mean, '%')} mean, {_number(device.util_now, '%')} now"
-    )
+    mean, now = number_text(device.util_mean, "%"), number_text(device.util_now, "%")
+    lines.append(f"utilization {mean} mean, {now} now")
     memory = _memory_text(device)
     if memory:
         lines.append(f"memory {memory}")
     lines.append(
-        f"{_number(device.temperature_c, ' °C')} · {_number(device.power_w, ' W')}"
+        f"{number_text(device.temperature_c, ' °C')} · {number_text(device.power_w, ' W')}"
         + (f" · XID {', '.join(str(x.code) for x in device.xids)}" if device.xids else "")
     )
     return "<br>".join(lines)
@@ -115,7 +126,7 @@ def _boxes(machines: Sequence[GpuMachine]) -> list[_Box]:
 
 
 def _cell_text(device: GpuDevice, narrow: bool) -> str:
-    head = "free" if device.user is None else _number(device.util_mean, "%")
+    head = "free" if device.user is None else number_text(device.util_mean, "%")
     if device.mig_profile:
         return f"{device.mig_profile.split('.')[0]}<br>{head}"
     memory = _memory_text(device)

@@ -19,16 +19,18 @@ from dash.development.base_component import Component
 
 from collectors.model import Snapshot
 from dashboard.analysis.gpu_fleet import all_devices
-from dashboard.analysis.gpu_types import AllocationRow, GpuMachine, IdleGpu
+from dashboard.analysis.gpu_types import AllocationRow, GpuDevice, GpuMachine, IdleGpu
 from dashboard.analysis.gpu_usage import device_frame
 from dashboard.app import SNAPSHOT_VERSION, current_snapshot
 from dashboard.components.gpu_cache import GpuCache, gpu_cache
 from dashboard.components.gpu_detail import device_detail
 from dashboard.components.gpu_state import (
+    BY,
+    GRID,
     QUERY_KEYS,
     GpuQuery,
     parse_gpu_query,
-    query_values,
+    query_after_event,
     rule_text,
 )
 from dashboard.components.gpu_tables import (
@@ -37,16 +39,14 @@ from dashboard.components.gpu_tables import (
     idle_table,
     pending_table,
 )
-from dashboard.components.page_query import WINDOW, query_after
+from dashboard.components.page_query import WINDOW
 from dashboard.figures.gpu_charts import allocation_figure, gpu_series_figure
 from dashboard.figures.gpu_grid import gpu_grid_figure
-from dashboard.topology.window import TimeWindow, page_window
+from dashboard.topology.window import TimeWindow, page_window, window_bounds
 
 dash.register_page(__name__, path="/gpu", name="GPU", title="meshlens · GPU")
 
 QUERY = "gpu-query"  # the page's query values, as the URL holds them
-GRID = "gpu-grid"
-BY = "gpu-by"
 NO_GPUS = (
     "No GPUs in this snapshot: no node advertises nvidia.com/gpu and Prometheus holds no "
     "DCGM exporter series (is dcgm-exporter installed and scraped?)."
@@ -85,7 +85,7 @@ def refresh(
     shown: dict[str, Any] | None,
 ) -> tuple[list[Any], dict[str, Any]]:
     """Redraw for a new snapshot, a picked window, a clicked device or another grouping."""
-    query = _query_after(ctx.triggered_id, window, click, by, shown or {})
+    query = query_after_event(ctx.triggered_id, window, click, by, shown or {})
     if query is None:
         raise dash.exceptions.PreventUpdate
     return body(current_snapshot(), query, gpu_cache()), query
@@ -98,29 +98,6 @@ dash.clientside_callback(
     State("gpu-owned-keys", "data"),
     prevent_initial_call=True,
 )
-
-
-def _query_after(
-    trigger: Any,
-    window: str | None,
-    click: dict[str, Any] | None,
-    by: str | None,
-    shown: dict[str, Any],
-) -> dict[str, Any] | None:
-    """The query to draw after ``trigger``; None when nothing changes."""
-    if trigger == GRID:
-        points = (click or {}).get("points") or [{}]
-        device = points[0].get("customdata")
-        if not isinstance(device, str) or device == shown.get("gpu"):
-            return None
-        return {**shown, "gpu": device}
-    if trigger == BY:
-        wanted = by if by in ("namespace", "workload") else "namespace"
-        if wanted == shown.get("by", "namespace"):
-            return None
-        return {key: value for key, value in {**shown, "by": wanted}.items()
-                if key != "by" or value != "namespace"}  # fmt: skip
-    return query_after(trigger, window, shown)
 
 
 def _summary(
@@ -185,7 +162,7 @@ def body(snapshot: Snapshot, asked: dict[str, Any], cache: GpuCache) -> list[Any
             ],
             className="g-3",
         ),
-        _series(snapshot, chosen.id if chosen else "", window, query, machines),
+        _series(snapshot, chosen, window, query),
         _section(
             f"Allocated but idle ({rule_text(query.rule)})",
             idle_table(idle, query=query, rule=query.rule),
@@ -221,21 +198,11 @@ def body(snapshot: Snapshot, asked: dict[str, Any], cache: GpuCache) -> list[Any
 
 
 def _series(
-    snapshot: Snapshot,
-    device_id: str,
-    window: TimeWindow | None,
-    query: GpuQuery,
-    machines: tuple[GpuMachine, ...],
+    snapshot: Snapshot, device: GpuDevice | None, window: TimeWindow | None, query: GpuQuery
 ) -> Any:
-    if not device_id:
+    if device is None:
         return html.Div(id="gpu-series-none")
-    device = all_devices(machines)[device_id]
-    frame = device_frame(
-        snapshot,
-        device_id,
-        start=None if window is None else window.start,
-        end=None if window is None else window.end,
-    )
+    frame = device_frame(snapshot, device.id, **window_bounds(window))
     figure = gpu_series_figure(
         frame,
         title=f"{device.label} over time",
@@ -250,4 +217,4 @@ def _section(title: str, content: Component, section_id: str) -> html.Section:
     return html.Section([html.H4(title, className="mt-4 h5"), content], id=section_id)
 
 
-__all__ = ["body", "layout", "query_values", "refresh"]
+__all__ = ["body", "layout", "refresh"]

@@ -32,7 +32,7 @@ from dashboard.topology.layout import Positions
 from dashboard.topology.layout_cache import LayoutCache
 from dashboard.topology.projection import TopologyView, project, structure_key
 from dashboard.topology.state import ALL_NAMESPACES, TopologyState
-from dashboard.topology.window import TimeWindow, parse_window
+from dashboard.topology.window import TimeWindow, parse_window, window_bounds
 from dashboard.topology.window_traffic import traffic_in_window
 
 __all__ = ["AUTO_COLLAPSE_NODES", "Scene", "TopologyEngine", "namespaces_of"]
@@ -98,8 +98,7 @@ class _Lru:
 
 def _gpus(snapshot: Snapshot, window: TimeWindow | None) -> dict[str, WorkloadGpus]:
     """The GPUs each workload holds, and their mean utilization over ``window``."""
-    bounds = {} if window is None else {"start": window.start, "end": window.end}
-    return workload_gpus(gpu_fleet(snapshot, **bounds))
+    return workload_gpus(gpu_fleet(snapshot, **window_bounds(window)))
 
 
 def _parse(text: str, box: str) -> tuple[Expression | None, str | None]:

@@ -30,6 +30,7 @@ __all__ = [
     "human_duration",
     "page_window",
     "parse_window",
+    "window_bounds",
     "window_choices",
 ]
 
@@ -233,3 +234,8 @@ def page_window(window: str, end: str, meta: SnapshotMeta) -> tuple[TimeWindow |
         if start < meta.end:
             found = TimeWindow(start, meta.end, latest=True)
     return found, notes
+
+
+def window_bounds(window: TimeWindow | None) -> dict[str, datetime]:
+    """``start``/``end`` keywords for analysis functions; none for the whole snapshot (None)."""
+    return {} if window is None else {"start": window.start, "end": window.end}
