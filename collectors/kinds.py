@@ -33,6 +33,8 @@ class EdgeKind(StrEnum):
     CONSUMES = "consumes"
     PRODUCES = "produces"
     SERVES = "serves"
+    PRECEDES = "precedes"  # pipeline step -> the step that waits for it (the run's DAG)
+    CONTAINS = "contains"  # artifact -> an artifact stored under its URI (a folder and a file)
 
 
 class Protocol(StrEnum):
