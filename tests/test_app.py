@@ -37,11 +37,6 @@ def test_overview_lists_every_namespace(app: Dash, demo: Snapshot) -> None:
     assert demo.incidents[0].summary in body
 
 
-def test_unbuilt_pages_say_so(app: Dash) -> None:
-    for path in ("/lineage",):
-        assert "not built yet" in render_page(app, path)
-
-
 def test_topology_page_draws_the_view_a_link_describes(app: Dash) -> None:
     body = render_page(app, "/topology", "?graph=app&selected=app:Kubernetes/bookinfo/ratings")
     assert '"id": "app:Kubernetes/bookinfo/ratings"' in body

@@ -27,7 +27,7 @@ PAGES = {  # each page and something it shows from the snapshot
     "/overview": "Call edges needing a look",
     "/triage": "incident",
     "/gpu": "GPUs on",
-    "/lineage": "not built yet",
+    "/lineage": "pipeline run",
 }
 BANNER = "Data stale since"
 TIMEOUT = 60  # seconds; generous, the machines are shared

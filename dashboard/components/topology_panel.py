@@ -16,8 +16,8 @@ from dash import dcc, html
 
 from collectors.kinds import Health
 from collectors.model import Finding, TrafficStats
-from dashboard.components.gpu_state import GpuQuery, device_label, gpu_href
 from dashboard.components.topology_legend import legend
+from dashboard.components.topology_panel_ml import gpu_section, model_section
 from dashboard.components.topology_toolbar import focus_controls
 from dashboard.figures.checks_table import SEVERITY_COLOURS
 from dashboard.figures.sparklines import red_sparklines
@@ -160,7 +160,8 @@ def panel_contents(
         _numbers(details.stats),
         dcc.Graph(figure=figure, config={"displayModeBar": False}, id="topology-sparklines"),
         *_checks(details.findings),
-        *_gpus(scene, details.id),
+        *gpu_section(scene, details.id),
+        *model_section(scene, details.id),
         *_istio(details.istio),
         *_neighbours("Callers", details.callers, state),
         *_neighbours("Callees", details.callees, state),
@@ -212,26 +213,6 @@ def _checks(findings: Sequence[Finding]) -> list[Any]:
         html.H6(f"Checks ({len(findings)})", className="mt-3"),
         html.Ul(items, className="list-unstyled small", id="topology-panel-checks"),
         dcc.Link("All findings", href="/checks", className="small"),
-    ]
-
-
-def _gpus(scene: Scene, element_id: str) -> list[Any]:
-    """The GPUs the selected node's workloads hold, each a link to it on the GPU page."""
-    node = next((n for n in scene.view.nodes if n.id == element_id), None)
-    held = [scene.gpus[m] for m in node.members if m in scene.gpus] if node else []
-    devices = sorted(device for one in held for device in one.device_ids)
-    if not devices:
-        return []
-    utils = [(one.util_mean, one.devices) for one in held if one.util_mean is not None]
-    mean = sum(u * n for u, n in utils) / sum(n for _, n in utils) if utils else None
-    summary = "" if mean is None else f", {mean:.0f}% mean utilization"
-    links = [
-        html.Li(dcc.Link(device_label(device), href=gpu_href(GpuQuery(), device)))
-        for device in devices
-    ]
-    return [
-        html.H6(f"GPUs ({len(devices)}{summary})", className="mt-3"),
-        html.Ul(links, className="small mb-1", id="topology-panel-gpus"),
     ]
 
 
