@@ -177,3 +177,24 @@ def _describe(snapshot: Snapshot, node: Node, distance: int) -> tuple[Role, str,
         Role.CALLER if distance > 0 and not model_servers_of(snapshot, node.id) else Role.WORKLOAD
     )
     return role, str(node.health.value), False, ""
+
+
+def behind_text(snapshot: Snapshot, walk: Lineage) -> str:
+    """One sentence: which runs and datasets lie behind the focus, or what it feeds."""
+    run_titles = {run: run_title(snapshot.node(run)) for run in walk.runs}
+    focus = snapshot.node(walk.focus)
+    name = label(walk.focus) if focus.kind is not NodeKind.ARTIFACT else focus.name
+    upstream = [n for n in walk.nodes if n.distance < 0]
+    datasets = [n.label for n in upstream if n.role is Role.DATASET]
+    runs = sorted({run_titles.get(n.run, n.run) for n in upstream if n.run})
+    if not upstream:
+        downstream = [n for n in walk.nodes if n.distance > 0]
+        return (f"{name}: nothing upstream of it is in this snapshot; {len(downstream)} "
+                "steps, artifacts and servers are downstream.")  # fmt: skip
+    if not runs:
+        nearest = max(upstream, key=lambda n: n.distance)
+        return f"{name} comes from {nearest.label}, which no pipeline run in this snapshot wrote."
+    said = f"{name} comes from pipeline run{'s' if len(runs) > 1 else ''} {', '.join(runs)}"
+    if datasets:
+        said += f", reading dataset{'s' if len(datasets) > 1 else ''} {', '.join(datasets)}"
+    return said + "."

@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from collectors.kinds import NodeKind
 from collectors.model import Snapshot
 from dashboard.analysis.lineage_types import FAILED_PHASES, Lineage, LineageNode, Role, RunDag
 from dashboard.analysis.lineage_types import RunRow as Run
@@ -22,7 +21,7 @@ from dashboard.analysis.service_series import label as node_label
 from dashboard.components.lineage_state import LineageQuery, lineage_href
 from dashboard.figures.lineage_graph import duration_text, phase_colour
 
-__all__ = ["behind_text", "failures_list", "runs_table", "steps_table", "walk_table"]
+__all__ = ["failures_list", "runs_table", "steps_table", "walk_table"]
 
 _TABLE = {"bordered": False, "hover": True, "size": "sm", "responsive": True}
 
@@ -163,23 +162,3 @@ def walk_table(walk: Lineage, query: LineageQuery, run_titles: dict[str, str]) -
             )
         )  # fmt: skip
     return dbc.Table([head, html.Tbody(rows)], id="lineage-walk-table", **_TABLE)
-
-
-def behind_text(snapshot: Snapshot, walk: Lineage, run_titles: dict[str, str]) -> str:
-    """One sentence: which runs and datasets lie behind the focus, or what it feeds."""
-    focus = snapshot.node(walk.focus)
-    name = node_label(walk.focus) if focus.kind is not NodeKind.ARTIFACT else focus.name
-    upstream = [n for n in walk.nodes if n.distance < 0]
-    datasets = [n.label for n in upstream if n.role is Role.DATASET]
-    runs = sorted({run_titles.get(n.run, n.run) for n in upstream if n.run})
-    if not upstream:
-        downstream = [n for n in walk.nodes if n.distance > 0]
-        return (f"{name}: nothing upstream of it is in this snapshot; {len(downstream)} "
-                "steps, artifacts and servers are downstream.")  # fmt: skip
-    if not runs:
-        nearest = max(upstream, key=lambda n: n.distance)
-        return f"{name} comes from {nearest.label}, which no pipeline run in this snapshot wrote."
-    said = f"{name} comes from pipeline run{'s' if len(runs) > 1 else ''} {', '.join(runs)}"
-    if datasets:
-        said += f", reading dataset{'s' if len(datasets) > 1 else ''} {', '.join(datasets)}"
-    return said + "."

@@ -21,7 +21,8 @@ from dashboard.topology.layout import compute_layout
 from dashboard.topology.window import human_duration
 
 __all__ = ["PHASE_COLOURS", "dag_elements", "duration_text", "lineage_elements",
-           "lineage_stylesheet", "phase_colour"]  # fmt: skip
+           "lineage_stylesheet", "phase_colour", "short_label", "walk_colour",
+           "walk_positions"]  # fmt: skip
 
 PHASE_COLOURS = {
     "Succeeded": HEALTH_COLOURS[Health.HEALTHY],
@@ -34,6 +35,12 @@ PHASE_COLOURS = {
 _PALE = "#d2d2d2"  # skipped, omitted, unknown
 _COLUMN_GAP = 230.0
 _ROW_GAP = 70.0
+_ROLE_COLOURS = {
+    Role.DATASET: "#5752d1",
+    Role.MODEL: "#f0ab00",
+    Role.MODEL_SERVER: "#009596",
+    Role.WORKLOAD: "#009596",
+}
 _SHAPES = {
     Role.DATASET: "barrel",
     Role.MODEL: "diamond",
@@ -96,56 +103,61 @@ def dag_elements(dag: RunDag) -> list[dict[str, Any]]:
     return elements
 
 
-def _walk_colour(node: LineageNode) -> str:
-    if node.role is Role.STEP:
-        return phase_colour(node.detail.split(" · ")[0])
-    if node.failed:
-        return HEALTH_COLOURS[Health.FAILURE]
-    return {
-        Role.DATASET: "#5752d1",
-        Role.MODEL: "#f0ab00",
-        Role.MODEL_SERVER: "#009596",
-        Role.WORKLOAD: "#009596",
-    }.get(node.role, HEALTH_COLOURS[Health.NO_TRAFFIC])
-
-
-def _short(text: str, limit: int = 48) -> str:
-    return text if len(text) <= limit else "…" + text[-(limit - 1) :]
-
-
-def lineage_elements(walk: Lineage, run_titles: dict[str, str]) -> list[dict[str, Any]]:
-    """The walk in columns by hop, steps boxed by run (``run_titles``: run id -> its name)."""
+def walk_positions(walk: Lineage) -> dict[str, tuple[float, float]]:
+    """Where each node of a walk sits: a column per hop, steps of one run next to each other."""
     columns: dict[int, list[LineageNode]] = defaultdict(list)
     for node in walk.nodes:
         columns[node.distance].append(node)
-    elements: list[dict[str, Any]] = [
-        {"data": {"id": run, "label": run_titles.get(run, run)}, "classes": "run"}
-        for run in walk.runs
-    ]
+    positions: dict[str, tuple[float, float]] = {}
     for distance, members in columns.items():
         # Steps of one run together, so their box does not swallow other nodes.
         members.sort(key=lambda n: (n.run, n.label))
         top = -(len(members) - 1) * _ROW_GAP / 2
         for row, node in enumerate(members):
-            data: dict[str, Any] = {
-                "id": node.id,
-                "label": _short(node.label),
-                "title": node.label,
-                "role": node.role.value,
-                "colour": _walk_colour(node),
-                "shape": _SHAPES[node.role],
-            }
-            if node.run:
-                data["parent"] = node.run
-            classes = ["focus"] if node.distance == 0 else []
-            classes.append(node.role.value.replace(" ", "-"))
-            elements.append(
-                {
-                    "data": data,
-                    "position": {"x": distance * _COLUMN_GAP, "y": top + row * _ROW_GAP},
-                    "classes": " ".join(classes),
-                }
-            )
+            positions[node.id] = (distance * _COLUMN_GAP, top + row * _ROW_GAP)
+    return positions
+
+
+def walk_colour(node: LineageNode) -> str:
+    """A walk node's colour: a step's phase, red when failed, else one colour per role."""
+    if node.role is Role.STEP:
+        return phase_colour(node.detail.split(" · ")[0])
+    if node.failed:
+        return HEALTH_COLOURS[Health.FAILURE]
+    return _ROLE_COLOURS.get(node.role, HEALTH_COLOURS[Health.NO_TRAFFIC])
+
+
+def short_label(text: str, limit: int = 48) -> str:
+    """A long URI cut from the left, where buckets and run ids repeat: the end tells them apart.
+
+    >>> short_label("s3://bucket/" + "x" * 60, 12)
+    '…xxxxxxxxxxx'
+    """
+    return text if len(text) <= limit else "…" + text[-(limit - 1) :]
+
+
+def lineage_elements(walk: Lineage, run_titles: dict[str, str]) -> list[dict[str, Any]]:
+    """The walk in columns by hop, steps boxed by run (``run_titles``: run id -> its name)."""
+    positions = walk_positions(walk)
+    elements: list[dict[str, Any]] = [
+        {"data": {"id": run, "label": run_titles.get(run, run)}, "classes": "run"}
+        for run in walk.runs
+    ]
+    for node in walk.nodes:
+        data: dict[str, Any] = {
+            "id": node.id,
+            "label": short_label(node.label),
+            "title": node.label,
+            "role": node.role.value,
+            "colour": walk_colour(node),
+            "shape": _SHAPES[node.role],
+        }
+        if node.run:
+            data["parent"] = node.run
+        classes = ["focus"] if node.distance == 0 else []
+        classes.append(node.role.value.replace(" ", "-"))
+        x, y = positions[node.id]
+        elements.append({"data": data, "position": {"x": x, "y": y}, "classes": " ".join(classes)})
     elements += [
         {"data": {"id": f"{e.source}->{e.target}", "source": e.source, "target": e.target,
                   "kind": e.kind.value}, "classes": f"flow {e.kind.value}"}

@@ -21,7 +21,7 @@ from collectors.model import Snapshot
 from dashboard.analysis.lineage_roles import run_title
 from dashboard.analysis.lineage_runs import run_dag, runs
 from dashboard.analysis.lineage_types import Lineage, Role, RunDag, RunRow
-from dashboard.analysis.lineage_walk import lineage, starting_points
+from dashboard.analysis.lineage_walk import behind_text, lineage, starting_points
 from dashboard.app import SNAPSHOT_VERSION, current_snapshot
 from dashboard.components.lineage_state import (
     PICK,
@@ -30,7 +30,6 @@ from dashboard.components.lineage_state import (
     parse_lineage_query,
 )
 from dashboard.components.lineage_tables import (
-    behind_text,
     failures_list,
     runs_table,
     steps_table,
@@ -164,7 +163,7 @@ def _explorer(
     return html.Div(
         [
             picker,
-            html.P(behind_text(snapshot, walk, titles), id="lineage-behind", className="lead"),
+            html.P(behind_text(snapshot, walk), id="lineage-behind", className="lead"),
             cyto.Cytoscape(
                 id="lineage-graph",
                 elements=lineage_elements(walk, titles),
