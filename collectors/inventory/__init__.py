@@ -6,7 +6,8 @@
 
 What becomes a node, and the flags set here (DEAD, NOT_READY, RESTARTING, MISSING_SIDECAR,
 ENTRY_POINT), are described in the modules: :mod:`.namespaces`, :mod:`.machines`,
-:mod:`.workloads` (with :mod:`.pods`), :mod:`.services`, :mod:`.serving`, :mod:`.pipelines`.
+:mod:`.workloads` (with :mod:`.pods`), :mod:`.services`, :mod:`.serving`, :mod:`.pipelines`
+(with :mod:`.argo_nodes`, :mod:`.artifacts` and :mod:`.artifact_links`).
 Traffic-derived flags (IDLE, UNKNOWN, ...) belong to later steps.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collectors.cluster import ClusterObjects, KubeObject
 from collectors.ids import DEFAULT_CLUSTER
 from collectors.inventory._objects import PartBuilder, name_of, namespace_of
+from collectors.inventory.artifact_links import add_containment
 from collectors.inventory.istio_config import add_istio_config
 from collectors.inventory.machines import add_machines
 from collectors.inventory.namespaces import add_namespaces
@@ -59,6 +61,7 @@ def inventory_graph(objects: ClusterObjects, *, cluster: str = DEFAULT_CLUSTER) 
     add_services(builder, items, workloads)
     add_inference_services(builder, items, workloads)
     add_pipeline_runs(builder, items)
+    add_containment(builder)  # after every source of artifacts
     add_istio_config(builder, items)
     return builder.part()
 

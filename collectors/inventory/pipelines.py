@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -12,18 +14,37 @@ from collectors.inventory._objects import (
     annotations_of,
     labels_of,
     mapping,
+    metadata,
     name_of,
     namespace_of,
     sequence,
     text,
 )
-from collectors.inventory.artifacts import add_artifact, argo_artifact_uri
+from collectors.inventory.argo_nodes import (
+    Entry,
+    parent_map,
+    pod_steps,
+    read_node_map,
+    step_order,
+    step_parameters,
+    step_role,
+    step_task,
+)
+from collectors.inventory.artifacts import (
+    add_artifact,
+    argo_artifact_uri,
+    names_a_destination,
+    parameter_uri,
+)
 from collectors.kinds import EdgeKind, NodeKind
 from collectors.model import Node, Scalar
+
+log = logging.getLogger(__name__)
 
 ARGO_GROUP = "argoproj.io"
 KFP_RUN_ID_LABEL = "pipeline/runid"
 KFP_RUN_NAME_ANNOTATION = "pipelines.kubeflow.org/run_name"
+KFP_PIPELINE_SPEC_ANNOTATION = "pipelines.kubeflow.org/pipeline_spec"
 ARGO_NODE_ID_ANNOTATION = "workflows.argoproj.io/node-id"
 ARGO_WORKFLOW_LABEL = "workflows.argoproj.io/workflow"
 ARGO_PHASE_LABEL = "workflows.argoproj.io/phase"
@@ -40,11 +61,12 @@ def is_argo_workflow(obj: KubeObject) -> bool:
 def add_pipeline_runs(builder: PartBuilder, objects: Sequence[KubeObject]) -> None:
     """Add a PIPELINE_RUN per Workflow, a PIPELINE_STEP per pod it ran, and their artifacts.
 
-    Steps are the ``Pod`` entries of ``status.nodes`` (DAG, retry and group entries only
-    structure them); a step's id name is its Argo node id, unique within the namespace.
-    Workflows without a name (compiled, never submitted) are skipped. When the node map was
-    compressed or offloaded to a database, the run says so in ``nodes_status`` and has no
-    steps here.
+    Steps are the ``Pod`` entries of the node map (see :mod:`.argo_nodes`), read from
+    ``status.nodes`` or ``status.compressedNodes``; a step's id name is its Argo node id,
+    unique within the namespace. PRECEDES edges order the steps as the run's DAG does.
+    Workflows without a name (compiled, never submitted) are skipped. When the node map is
+    offloaded to Argo's database or cannot be decoded, ``nodes_status`` says so and the run
+    has no steps here (and no ``steps`` count: unknown, not zero).
     """
     pods = _pods_by_argo_node(objects, builder.cluster)
     for obj in objects:
@@ -52,8 +74,10 @@ def add_pipeline_runs(builder: PartBuilder, objects: Sequence[KubeObject]) -> No
             continue
         name, namespace = name_of(obj), namespace_of(obj)
         status = mapping(obj.get("status"))
-        nodes = mapping(status.get("nodes"))
-        steps = {key: mapping(entry) for key, entry in nodes.items() if _is_pod_step(entry)}
+        node_map = read_node_map(status)
+        if node_map.status == "unreadable":
+            log.warning("workflow %s/%s: steps not read: %s", namespace, name, node_map.error)
+        steps = pod_steps(node_map.nodes)
         attrs: dict[str, Scalar] = {
             # The controller labels the phase too; some stored workflows keep only the label.
             "phase": text(status.get("phase")) or labels_of(obj).get(ARGO_PHASE_LABEL, ""),
@@ -62,33 +86,49 @@ def add_pipeline_runs(builder: PartBuilder, objects: Sequence[KubeObject]) -> No
             "message": text(status.get("message")),
             "kfp_run_id": labels_of(obj).get(KFP_RUN_ID_LABEL, ""),
             "run_name": annotations_of(obj).get(KFP_RUN_NAME_ANNOTATION, ""),
+            "pipeline": pipeline_name(obj),
+            "progress": text(status.get("progress")),
+            "nodes_status": node_map.status,
+            "nodes_error": node_map.error,
         }
-        if status.get("compressedNodes"):
-            attrs["nodes_status"] = "compressed"
-        elif status.get("offloadNodeStatusVersion"):
-            attrs["nodes_status"] = "offloaded"
-        else:
+        if node_map.read:
             attrs["steps"] = len(steps)
             attrs["failed_steps"] = sum(
                 s.get("phase") in ("Failed", "Error") for s in steps.values()
             )
         run = builder.node(NodeKind.PIPELINE_RUN, name, namespace, attrs=attrs)
-        if "nodes_status" in attrs:
-            continue
         repository = mapping(mapping(status.get("artifactRepositoryRef")).get("artifactRepository"))
+        parents = parent_map(node_map.nodes)
+        added: dict[str, Node] = {}
         for argo_id, entry in steps.items():
-            step = _add_step(builder, str(argo_id), entry, run)
+            step = _add_step(builder, argo_id, entry, run)
+            step.attrs["task"] = step_task(node_map.nodes, argo_id, parents)
+            added[argo_id] = step
             _link_artifacts(builder, step, entry, repository)
-            pod = pods.get((namespace, name, str(argo_id)))
+            _link_parameters(builder, step, step_parameters(obj, node_map.nodes, argo_id))
+            pod = pods.get((namespace, name, argo_id))
             if pod is not None and pod in builder.nodes:
                 builder.edge(step.id, pod, EdgeKind.OWNS)
+        for before, after in sorted(step_order(node_map.nodes)):
+            builder.edge(added[before].id, added[after].id, EdgeKind.PRECEDES)
 
 
-def _is_pod_step(entry: Any) -> bool:
-    return isinstance(entry, Mapping) and entry.get("type") == "Pod"
+def pipeline_name(obj: KubeObject) -> str:
+    """The pipeline a run is of: KFP v1's pipeline spec name, else the generateName stem.
+
+    >>> pipeline_name({"metadata": {"generateName": "xgboost-training-"}})
+    'xgboost-training'
+    """
+    spec_text = annotations_of(obj).get(KFP_PIPELINE_SPEC_ANNOTATION, "")
+    try:
+        spec = json.loads(spec_text) if spec_text else {}
+    except ValueError:
+        spec = {}
+    named = text(mapping(spec).get("name"))
+    return named or text(metadata(obj).get("generateName")).removesuffix("-")
 
 
-def _add_step(builder: PartBuilder, argo_id: str, entry: Mapping[str, Any], run: Node) -> Node:
+def _add_step(builder: PartBuilder, argo_id: str, entry: Entry, run: Node) -> Node:
     outputs = mapping(entry.get("outputs"))
     step = builder.node(
         NodeKind.PIPELINE_STEP,
@@ -104,6 +144,7 @@ def _add_step(builder: PartBuilder, argo_id: str, entry: Mapping[str, Any], run:
             "host": text(entry.get("hostNodeName")),
             "exit_code": text(outputs.get("exitCode")),
             "run": run.name,
+            "role": step_role(entry),
         },
     )
     builder.edge(run.id, step.id, EdgeKind.OWNS)
@@ -111,7 +152,7 @@ def _add_step(builder: PartBuilder, argo_id: str, entry: Mapping[str, Any], run:
 
 
 def _link_artifacts(
-    builder: PartBuilder, step: Node, entry: Mapping[str, Any], repository: Mapping[str, Any]
+    builder: PartBuilder, step: Node, entry: Entry, repository: Mapping[str, Any]
 ) -> None:
     for direction in ("inputs", "outputs"):
         for item in sequence(mapping(entry.get(direction)).get("artifacts")):
@@ -127,6 +168,19 @@ def _link_artifacts(
                 builder.edge(step.id, node.id, EdgeKind.PRODUCES, edge_attrs)
             else:
                 builder.edge(node.id, step.id, EdgeKind.CONSUMES, edge_attrs)
+
+
+def _link_parameters(builder: PartBuilder, step: Node, parameters: Mapping[str, str]) -> None:
+    """Parameters holding storage URIs: the data KFP v1 steps pass one another by location."""
+    for name, value in parameters.items():
+        uri = parameter_uri(value)
+        if not uri:
+            continue
+        node = add_artifact(builder, uri)
+        if names_a_destination(name):
+            builder.edge(step.id, node.id, EdgeKind.PRODUCES, {"name": name})
+        else:
+            builder.edge(node.id, step.id, EdgeKind.CONSUMES, {"name": name})
 
 
 def _pods_by_argo_node(

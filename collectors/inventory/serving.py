@@ -78,6 +78,7 @@ def add_inference_services(
             "url": text(status.get("url")),
             "deployment_mode": annotations_of(obj).get("serving.kserve.io/deploymentMode", ""),
             "gpu_requested": gpus,
+            **model_status(status),
         }
         ready = condition_status(obj, "Ready")
         if ready is not None:
@@ -91,6 +92,45 @@ def add_inference_services(
         if uri:
             artifact = add_artifact(builder, uri)
             builder.edge(artifact.id, node.id, EdgeKind.SERVES)
+
+
+def model_status(status: Mapping[str, Any]) -> dict[str, str]:
+    """What KServe reports about loading the model and the service's conditions, as text.
+
+    ``model_state`` and ``target_model_state`` come from ``modelStatus.states`` (``Loaded``,
+    ``FailedToLoad``...), ``transition`` from ``modelStatus.transitionStatus``,
+    ``model_failure`` is ``lastFailureInfo`` as "reason: message", and
+    ``conditions_failing`` names each condition whose status is not ``True`` as
+    "Type: reason: message", joined by "; ". Each is one line, ``""`` when unreported.
+
+    >>> failing = {"type": "Ready", "status": "False", "reason": "RevisionMissing"}
+    >>> model_status({"conditions": [failing]})["conditions_failing"]
+    'Ready: RevisionMissing'
+    """
+    model = mapping(status.get("modelStatus"))
+    states = mapping(model.get("states"))
+    failure = mapping(model.get("lastFailureInfo"))
+    failing = [
+        _joined(mapping(c), ("type", "reason", "message"))
+        for c in sequence(status.get("conditions"))
+        if text(mapping(c).get("status")) != "True"
+    ]
+    return {
+        "model_state": _one_line(text(states.get("activeModelState"))),
+        "target_model_state": _one_line(text(states.get("targetModelState"))),
+        "transition": _one_line(text(model.get("transitionStatus"))),
+        "model_failure": _joined(failure, ("reason", "message")),
+        "conditions_failing": "; ".join(part for part in failing if part),
+    }
+
+
+def _joined(fields: Mapping[str, Any], keys: tuple[str, ...]) -> str:
+    parts = (_one_line(text(fields.get(key))) for key in keys)
+    return ": ".join(part for part in parts if part)
+
+
+def _one_line(value: str) -> str:
+    return " ".join(value.split())
 
 
 def _serves(workload: Node, isvc: str) -> bool:
