@@ -210,8 +210,12 @@ def test_the_demo_page_counts_links_and_names_the_crash(demo: Snapshot) -> None:
         for key, node in components(render_page(app, "/checks")).items()
     }
     assert [counts[f"checks-count-{s.value}"] for s in Severity] == [
-        "5 error",  # with the GPU sweep no node can take (POD005)
-        "7 warning",  # and its Job opting out of the sidecar (WKL007), as the finetune Job
+        # With the GPU sweep no node can take (POD005) and the fraud detector's kept training
+        # pod, OOMKilled at its memory limit (POD003).
+        "6 error",
+        # The sweep's Job opting out of the sidecar (WKL007), as the finetune Job and the three
+        # workflows with a pod left do; the two failed training pods kept by theirs (POD007).
+        "11 warning",
         "0 info",
     ]
     assert '"Checks"' in shell_layout(app)  # in the navigation

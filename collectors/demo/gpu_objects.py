@@ -123,7 +123,9 @@ def unschedulable_message(items: Iterable[KubeObject], pod_spec: dict[str, Any])
                 for c in pod_spec["containers"])  # fmt: skip
     used: dict[str, int] = {}
     for pod in objects:
-        request = gpu_requests(pod) if pod["kind"] == "Pod" else None
+        # The scheduler counts only pods that may still run: a failed pod's GPUs are free.
+        ended = pod.get("status", {}).get("phase") in ("Succeeded", "Failed")
+        request = gpu_requests(pod) if pod["kind"] == "Pod" and not ended else None
         if request is not None and request.node:
             used[request.node] = used.get(request.node, 0) + request.whole
     nodes = [n for n in objects if n["kind"] == "Node"]

@@ -29,3 +29,5 @@ KUBEFLOW_USER = "kubeflow-user-example-com"  # a Kubeflow profile's namespace, f
 H100 = "NVIDIA-H100-80GB-HBM3"
 A100 = "NVIDIA-A100-SXM4-40GB"
 L4 = "NVIDIA-L4"
+DATALAKE_BUCKET = "datalake"  # the platform's raw events, catalogs and corpora
+PAYMENTS_BUCKET = "payments-exports"  # the payments team's exports, on Google Cloud Storage
