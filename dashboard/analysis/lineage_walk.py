@@ -185,7 +185,9 @@ def behind_text(snapshot: Snapshot, walk: Lineage) -> str:
     focus = snapshot.node(walk.focus)
     name = label(walk.focus) if focus.kind is not NodeKind.ARTIFACT else focus.name
     upstream = [n for n in walk.nodes if n.distance < 0]
-    datasets = [n.label for n in upstream if n.role is Role.DATASET]
+    # The data the pipelines read from outside, not the datasets their own steps wrote.
+    written = {e.target for e in walk.edges if e.kind is EdgeKind.PRODUCES}
+    datasets = [n.label for n in upstream if n.role is Role.DATASET and n.id not in written]
     runs = sorted({run_titles.get(n.run, n.run) for n in upstream if n.run})
     if not upstream:
         downstream = [n for n in walk.nodes if n.distance > 0]

@@ -18,6 +18,7 @@ from collectors.model import Snapshot
 from dashboard.analysis.lineage_types import FAILED_PHASES, Lineage, LineageNode, Role, RunDag
 from dashboard.analysis.lineage_types import RunRow as Run
 from dashboard.analysis.service_series import label as node_label
+from dashboard.components.gpu_state import GpuQuery, device_label, gpu_href
 from dashboard.components.lineage_state import LineageQuery, lineage_href
 from dashboard.figures.lineage_graph import duration_text, phase_colour
 
@@ -92,9 +93,7 @@ def failures_list(dag: RunDag) -> Any:
 
 
 def _gpus(snapshot: Snapshot, devices: Sequence[str], requested: int) -> Any:
-    links: list[Any] = [
-        dcc.Link(node_label(d), href=f"/gpu?{urlencode({'gpu': d})}") for d in devices
-    ]
+    links: list[Any] = [dcc.Link(device_label(d), href=gpu_href(GpuQuery(), d)) for d in devices]
     asked = f"{requested} requested" if requested else ""
     if not links:
         return asked
