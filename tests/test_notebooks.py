@@ -101,3 +101,33 @@ def test_gpu_notebook_shows_the_fleet_the_idle_notebook_and_the_waiting_pod() ->
     assert len(grid["data"][0]["customdata"]) == 19  # a cell per GPU, MIG instances inside
     titles = [(f["layout"].get("title") or {}).get("text") for f in figures]
     assert "gpu-a100-01 GPU 0 over time" in titles  # the model server whose memory fills
+
+
+def test_lineage_notebook_traces_a_model_server_to_its_run_and_dataset() -> None:
+    notebook = _executed(REPO / "notebooks" / "lineage.ipynb")
+    outputs = _outputs(notebook)
+    printed = "".join(o.text for o in outputs if o.output_type == "stream")
+    assert "7 pipeline runs, 3 model servers, 4 models, 13 datasets" in printed
+    assert (
+        "ml-platform/recommender comes from pipeline run recommender-training 2026-11-23 14:23, "
+        "reading datasets s3://datalake/events/clickstream/dt=2026-11-22, "
+        "s3://datalake/catalog/products." in printed
+    )
+    # The run that ran out of GPU memory is found by its message, and its failed step named.
+    assert (
+        "llm-assistant-finetune 2026-11-24 09:28: Failed, failed at train: Error (exit code 1)"
+        in (printed)
+    )
+    tables = [o.data["text/plain"] for o in outputs if "text/html" in o.get("data", {})]
+    runs = next(table for table in tables if "failed step" in table)
+    assert len([line for line in runs.splitlines()[1:] if line.strip()]) == 7
+    oom_steps = next(t for t in tables if "llm-assistant-finetune-jn8bf-train" in t)
+    assert "gpu-h100-01" in oom_steps and "Failed" in oom_steps
+    figures = [o.data[PLOTLY] for o in outputs if PLOTLY in o.get("data", {})]
+    titles = [figure["layout"]["title"]["text"] for figure in figures]
+    assert titles == [
+        "Lineage of ml-platform/recommender",
+        "Run recommender-training 2026-11-23 14:23: Succeeded",
+        "Run llm-assistant-finetune 2026-11-24 09:28: Failed",
+        "Downstream of the clickstream dataset",
+    ]
