@@ -141,3 +141,21 @@ def test_a_run_dag_orders_steps_and_knows_their_pods_machines_and_gpus() -> None
     assert step.duration_s == 30 * 60
     assert run_dag(lab.snapshot, ids["pod"]) is None
     assert run_dag(lab.snapshot, "pipeline_run:Kubernetes/ml/gone") is None
+
+
+def test_a_failing_model_server_says_why_on_the_walk() -> None:
+    lab, ids = served_chain()
+    lab.snapshot.node(ids["isvc"]).attrs.update(
+        ready=False,
+        model_state="FailedToLoad",
+        model_failure="ModelLoadFailed: no such key",
+        conditions_failing="PredictorReady: False: model failed to load",
+    )
+    walk = lineage(lab.snapshot, ids["model"])
+    assert walk is not None
+    server = next(n for n in walk.nodes if n.id == ids["isvc"])
+    assert server.failed
+    assert server.detail == (
+        "not ready, model FailedToLoad, ModelLoadFailed: no such key, "
+        "PredictorReady: False: model failed to load"
+    )

@@ -168,10 +168,13 @@ def _describe(snapshot: Snapshot, node: Node, distance: int) -> tuple[Role, str,
     if node.kind is NodeKind.INFERENCE_SERVICE:
         state = str(attrs.get("model_state", ""))
         ready = attrs.get("ready")
-        detail = ", ".join(p for p in (
+        parts = (
             "ready" if ready is True else "not ready" if ready is False else "",
             f"model {state}" if state else "",
-        ) if p)  # fmt: skip
+            str(attrs.get("model_failure", "")),
+            str(attrs.get("conditions_failing", "")),
+        )
+        detail = ", ".join(part for part in parts if part)
         return Role.MODEL_SERVER, detail, ready is False, ""
     role = (
         Role.CALLER if distance > 0 and not model_servers_of(snapshot, node.id) else Role.WORKLOAD
