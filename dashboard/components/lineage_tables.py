@@ -14,9 +14,14 @@ from urllib.parse import urlencode
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from collectors.model import Snapshot
-from dashboard.analysis.lineage_types import FAILED_PHASES, Lineage, LineageNode, Role, RunDag
-from dashboard.analysis.lineage_types import RunRow as Run
+from dashboard.analysis.lineage_types import (
+    FAILED_PHASES,
+    Lineage,
+    LineageNode,
+    Role,
+    RunDag,
+    RunRow,
+)
 from dashboard.analysis.service_series import label as node_label
 from dashboard.components.gpu_state import GpuQuery, device_label, gpu_href
 from dashboard.components.lineage_state import LineageQuery, lineage_href
@@ -44,7 +49,7 @@ def _open(query: LineageQuery, text: str, link_id: str, **changes: str) -> dcc.L
     return dcc.Link(text, href=lineage_href(LineageQuery(**fields)), id=link_id)
 
 
-def runs_table(runs: Sequence[Run], query: LineageQuery) -> Any:
+def runs_table(runs: Sequence[RunRow], query: LineageQuery) -> Any:
     """Every run, newest first: status, when, how long, and what failed it."""
     if not runs:
         return dbc.Alert("No pipeline runs (Argo Workflows) in this snapshot.", color="info",
@@ -92,7 +97,7 @@ def failures_list(dag: RunDag) -> Any:
                      color="danger", id="lineage-failures")  # fmt: skip
 
 
-def _gpus(snapshot: Snapshot, devices: Sequence[str], requested: int) -> Any:
+def _gpus(devices: Sequence[str], requested: int) -> Any:
     links: list[Any] = [dcc.Link(device_label(d), href=gpu_href(GpuQuery(), d)) for d in devices]
     asked = f"{requested} requested" if requested else ""
     if not links:
@@ -108,7 +113,7 @@ def _artifacts(ids: Sequence[str], query: LineageQuery, prefix: str) -> Any:
     ])  # fmt: skip
 
 
-def steps_table(snapshot: Snapshot, dag: RunDag, query: LineageQuery) -> Any:
+def steps_table(dag: RunDag, query: LineageQuery) -> Any:
     """A run's steps: phase, when, how long, where, on which GPUs, reading and writing what."""
     head = html.Thead(html.Tr([html.Th(t) for t in (
         "step", "status", "started", "took", "machine", "pod", "GPUs", "read", "wrote",
@@ -125,7 +130,7 @@ def steps_table(snapshot: Snapshot, dag: RunDag, query: LineageQuery) -> Any:
                     html.Td(duration_text(step.duration_s)),
                     html.Td(step.machine),
                     html.Td(pod, className="small" if step.pod else "small text-muted"),
-                    html.Td(_gpus(snapshot, step.gpu_devices, step.gpus_requested)),
+                    html.Td(_gpus(step.gpu_devices, step.gpus_requested)),
                     html.Td(_artifacts(step.inputs, query, f"lineage-in-{n}")),
                     html.Td(_artifacts(step.outputs, query, f"lineage-out-{n}")),
                 ],

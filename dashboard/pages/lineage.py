@@ -128,7 +128,7 @@ def body(snapshot: Snapshot, asked: dict[str, Any]) -> list[Any]:
         _section("Artifact explorer", _explorer(snapshot, query, points, walk, titles),
                  "lineage-explorer"),
         _section("Pipeline runs", runs_table(rows, query), "lineage-runs"),
-        _run_section(snapshot, dag, query),
+        _run_section(dag, query),
     ]  # fmt: skip
 
 
@@ -164,59 +164,55 @@ def _explorer(
         [
             picker,
             html.P(behind_text(snapshot, walk), id="lineage-behind", className="lead"),
-            cyto.Cytoscape(
-                id="lineage-graph",
-                elements=lineage_elements(walk, titles),
-                layout={"name": "preset", "fit": True, "padding": 40},
-                stylesheet=lineage_stylesheet(),
-                minZoom=0.2,
-                maxZoom=3,
-                boxSelectionEnabled=False,
-                autoungrabify=True,
-                style={"width": "100%", "height": "420px"},
-                className="border rounded mb-2",
-            ),
+            _graph("lineage-graph", lineage_elements(walk, titles), height=420),
             walk_table(walk, query, titles),
         ]
     )
 
 
-def _run_section(snapshot: Snapshot, dag: RunDag | None, query: LineageQuery) -> Any:
+def _run_section(dag: RunDag | None, query: LineageQuery) -> Any:
     if dag is None:
         return html.Section(id="lineage-run")
     run = dag.run
-    facts = " · ".join(part for part in (
-        run.phase, f"started {run.started:%Y-%m-%d %H:%M} UTC" if run.started else "",
+    parts = (
+        run.phase,
+        f"started {run.started:%Y-%m-%d %H:%M} UTC" if run.started else "",
         f"took {duration_text(run.duration_s)}" if run.duration_s is not None else "",
         f"pipeline {run.pipeline}" if run.pipeline else "",
-        f"KFP run id {run.kfp_run_id}" if run.kfp_run_id else "", f"Workflow {run.namespace}/"
-        f"{run.name}",
-    ) if part)  # fmt: skip
+        f"KFP run id {run.kfp_run_id}" if run.kfp_run_id else "",
+        f"Workflow {run.namespace}/{run.name}",
+    )
+    facts = " · ".join(part for part in parts if part)
     if run.steps is None:
         content: list[Any] = [dbc.Alert(f"Steps not shown: {run.steps_note}.", color="warning",
                                         id="lineage-steps-unavailable")]  # fmt: skip
     else:
         content = [
             failures_list(dag),
-            cyto.Cytoscape(
-                id="lineage-dag",
-                elements=dag_elements(dag),
-                layout={"name": "preset", "fit": True, "padding": 30},
-                stylesheet=lineage_stylesheet(),
-                minZoom=0.2,
-                maxZoom=3,
-                boxSelectionEnabled=False,
-                autoungrabify=True,
-                style={"width": "100%", "height": "260px"},
-                className="border rounded mb-2",
-            ),
-            steps_table(snapshot, dag, query),
+            _graph("lineage-dag", dag_elements(dag), height=260),
+            steps_table(dag, query),
         ]
     return html.Section(
         [html.H4(f"Run {run.title}", className="mt-4 h5"),
          html.P(facts, className="small text-muted", id="lineage-run-facts"), *content],
         id="lineage-run",
     )  # fmt: skip
+
+
+def _graph(graph_id: str, elements: list[dict[str, Any]], *, height: int) -> cyto.Cytoscape:
+    """A small lineage graph, positioned by the server (no layout runs in the browser)."""
+    return cyto.Cytoscape(
+        id=graph_id,
+        elements=elements,
+        layout={"name": "preset", "fit": True, "padding": 30},
+        stylesheet=lineage_stylesheet(),
+        minZoom=0.2,
+        maxZoom=3,
+        boxSelectionEnabled=False,
+        autoungrabify=True,
+        style={"width": "100%", "height": f"{height}px"},
+        className="border rounded mb-2",
+    )
 
 
 def _section(title: str, content: Any, section_id: str) -> html.Section:
