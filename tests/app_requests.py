@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from dash import Dash
@@ -36,6 +37,33 @@ def render_page(app: Dash, path: str, search: str = "") -> str:
     response = client.post("/_dash-update-component", json=page_request(path, search))
     assert response.status_code == 200, response.data[:500]
     return json.dumps(response.get_json())
+
+
+def refresh_page(
+    app: Dash,
+    page: str,
+    inputs: Sequence[tuple[str, str, Any]],
+    trigger: str,
+    shown: dict[str, Any],
+) -> dict[str, Any]:
+    """Fire a page's refresh callback as the browser does: ``<page>-body`` and ``<page>-query``
+    from ``inputs`` (id, property, value), ``trigger`` (``id.property``) having changed and
+    ``shown`` the query the page showed. The answer by output id; {} when nothing changed.
+    """
+    payload = {
+        "output": f"..{page}-body.children...{page}-query.data..",
+        "outputs": [
+            {"id": f"{page}-body", "property": "children"},
+            {"id": f"{page}-query", "property": "data"},
+        ],
+        "inputs": [{"id": i, "property": prop, "value": value} for i, prop, value in inputs],
+        "changedPropIds": [trigger],
+        "state": [{"id": f"{page}-query", "property": "data", "value": shown}],
+    }
+    response = app.server.test_client().post("/_dash-update-component", json=payload)
+    assert response.status_code in (200, 204), response.data[:500]  # 204: PreventUpdate
+    answer: dict[str, Any] = response.get_json()["response"] if response.status_code == 200 else {}
+    return answer
 
 
 def shell_layout(app: Dash) -> str:

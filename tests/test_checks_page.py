@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app_requests import components, render_page, shell_layout
+from app_requests import components, refresh_page, render_page, shell_layout
 from dash import Dash
 
 from collectors.kinds import NodeKind, Severity, SourceState
@@ -224,25 +224,9 @@ def test_the_demo_page_counts_links_and_names_the_crash(demo: Snapshot) -> None:
 def _refresh(app: Dash, trigger: str, controls: list[Any], shown: dict[str, str]) -> Any:
     """Fire the page's refresh callback as the browser does; the JSON answer."""
     ids = ("checks-severity", "checks-namespace", "checks-code", "checks-text")
-    payload = {
-        "output": "..checks-body.children...checks-query.data..",
-        "outputs": [
-            {"id": "checks-body", "property": "children"},
-            {"id": "checks-query", "property": "data"},
-        ],
-        "inputs": [
-            *(
-                {"id": i, "property": "value", "value": v}
-                for i, v in zip(ids, controls, strict=True)
-            ),
-            {"id": "shell-snapshot-version", "property": "data", "value": 2},
-        ],
-        "changedPropIds": [trigger],
-        "state": [{"id": "checks-query", "property": "data", "value": shown}],
-    }
-    response = app.server.test_client().post("/_dash-update-component", json=payload)
-    assert response.status_code == 200, response.data[:500]
-    return response.get_json()["response"]
+    inputs = [(i, "value", v) for i, v in zip(ids, controls, strict=True)]
+    inputs.append(("shell-snapshot-version", "data", 2))
+    return refresh_page(app, "checks", inputs, trigger, shown)
 
 
 def test_controls_rewrite_the_query_and_a_new_snapshot_keeps_it(bookinfo_app: Dash) -> None:

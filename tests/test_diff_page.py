@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from app_requests import render_page
+from app_requests import refresh_page, render_page
 from dash import Dash
 from test_diff import CART, FRONTEND, at, shop_series_snapshot
 
@@ -208,25 +208,9 @@ def test_a_malformed_link_gets_a_note_and_the_defaults(
 def _refresh(app: Dash, trigger: str, controls: list[Any], shown: dict[str, str]) -> Any:
     """Fire the page's refresh callback as the browser does; the JSON answer."""
     ids = ("diff-from", "diff-to", "diff-window")
-    payload = {
-        "output": "..diff-body.children...diff-query.data..",
-        "outputs": [
-            {"id": "diff-body", "property": "children"},
-            {"id": "diff-query", "property": "data"},
-        ],
-        "inputs": [
-            *(
-                {"id": i, "property": "value", "value": v}
-                for i, v in zip(ids, controls, strict=True)
-            ),
-            {"id": "shell-snapshot-version", "property": "data", "value": 2},
-        ],
-        "changedPropIds": [trigger],
-        "state": [{"id": "diff-query", "property": "data", "value": shown}],
-    }
-    response = app.server.test_client().post("/_dash-update-component", json=payload)
-    assert response.status_code == 200, response.data[:500]
-    return response.get_json()["response"]
+    inputs = [(i, "value", v) for i, v in zip(ids, controls, strict=True)]
+    inputs.append(("shell-snapshot-version", "data", 2))
+    return refresh_page(app, "diff", inputs, trigger, shown)
 
 
 def test_inputs_rewrite_the_query_leaving_defaults_out(shop_app: Dash) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from app_requests import components, render_page, text_of
+from app_requests import components, refresh_page, render_page, text_of
 from dash import Dash
 
 from collectors.model import Snapshot
@@ -143,27 +143,15 @@ def _refresh(app: Dash, trigger: str, value: Any, shown: dict[str, str]) -> dict
     }
     prop = inputs[trigger][0]
     inputs[trigger] = (prop, value)
-    payload = {
-        "output": "..gpu-body.children...gpu-query.data..",
-        "outputs": [
-            {"id": "gpu-body", "property": "children"},
-            {"id": "gpu-query", "property": "data"},
-        ],
-        "inputs": [{"id": key, "property": prop, "value": v} for key, (prop, v) in inputs.items()],
-        "changedPropIds": [f"{trigger}.{prop}"],
-        "state": [{"id": "gpu-query", "property": "data", "value": shown}],
-    }
-    response = app.server.test_client().post("/_dash-update-component", json=payload)
-    assert response.status_code == 200, response.data[:500]
-    answer: dict[str, Any] = response.get_json()
-    return answer
+    fired = [(key, p, v) for key, (p, v) in inputs.items()]
+    return refresh_page(app, "gpu", fired, f"{trigger}.{prop}", shown)
 
 
 def test_a_click_on_the_grid_opens_that_gpu_and_writes_the_url(demo_app: Dash) -> None:
     click = {"points": [{"customdata": f"{A100}/3/mig-13"}]}
     answer = _refresh(demo_app, "gpu-grid", click, {"by": "workload"})
-    assert answer["response"]["gpu-query"]["data"] == {"by": "workload", "gpu": f"{A100}/3/mig-13"}
-    found = components(json.dumps(answer["response"]["gpu-body"]["children"]))
+    assert answer["gpu-query"]["data"] == {"by": "workload", "gpu": f"{A100}/3/mig-13"}
+    found = components(json.dumps(answer["gpu-body"]["children"]))
     assert text_of(found["gpu-detail-title"]) == "gpu-a100-01 GPU 3 · MIG 1g.5gb #13"
     table = text_of(found["gpu-allocation-table"])
     assert "kubeflow-user-example-com/alice" in table  # per workload now
@@ -174,12 +162,12 @@ def test_the_allocation_switch_and_a_new_snapshot_keep_the_rest_of_the_query(
 ) -> None:
     shown = {"gpu": f"{A100}/2", "idle": "10"}
     answer = _refresh(demo_app, "gpu-by", "workload", shown)
-    assert answer["response"]["gpu-query"]["data"] == {**shown, "by": "workload"}
+    assert answer["gpu-query"]["data"] == {**shown, "by": "workload"}
     back = _refresh(demo_app, "gpu-by", "namespace", {**shown, "by": "workload"})
-    assert back["response"]["gpu-query"]["data"] == shown
+    assert back["gpu-query"]["data"] == shown
     again = _refresh(demo_app, "shell-snapshot-version", 2, shown)
-    assert again["response"]["gpu-query"]["data"] == shown
-    found = components(json.dumps(again["response"]["gpu-body"]["children"]))
+    assert again["gpu-query"]["data"] == shown
+    found = components(json.dumps(again["gpu-body"]["children"]))
     assert text_of(found["gpu-detail-title"]) == "gpu-a100-01 GPU 2"
 
 

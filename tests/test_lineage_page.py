@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from app_requests import components, render_page, text_of
+from app_requests import components, refresh_page, render_page, text_of
 from dash import Dash
 
 from collectors.cluster import ClusterObjects
@@ -169,33 +169,18 @@ def test_hostile_and_unknown_query_values_get_one_line_each(demo_app: Dash) -> N
 
 
 def _pick(app: Dash, picked: str | None, shown: dict[str, str]) -> dict[str, Any]:
-    payload = {
-        "output": "..lineage-body.children...lineage-query.data..",
-        "outputs": [
-            {"id": "lineage-body", "property": "children"},
-            {"id": "lineage-query", "property": "data"},
-        ],
-        "inputs": [
-            {"id": "shell-snapshot-version", "property": "data", "value": 1},
-            {"id": "lineage-pick", "property": "value", "value": picked},
-        ],
-        "changedPropIds": ["lineage-pick.value"],
-        "state": [{"id": "lineage-query", "property": "data", "value": shown}],
-    }
-    response = app.server.test_client().post("/_dash-update-component", json=payload)
-    assert response.status_code == 200, response.data[:500]
-    answer: dict[str, Any] = response.get_json()
-    return answer
+    inputs = [("shell-snapshot-version", "data", 1), ("lineage-pick", "value", picked)]
+    return refresh_page(app, "lineage", inputs, "lineage-pick.value", shown)
 
 
 def test_picking_in_the_explorer_walks_from_there_and_keeps_the_open_run(demo_app: Dash) -> None:
     answer = _pick(demo_app, RECOMMENDER, {"run": OOM_RUN})
-    assert answer["response"]["lineage-query"]["data"] == {"run": OOM_RUN, "node": RECOMMENDER}
-    found = components(json.dumps(answer["response"]["lineage-body"]["children"]))
+    assert answer["lineage-query"]["data"] == {"run": OOM_RUN, "node": RECOMMENDER}
+    found = components(json.dumps(answer["lineage-body"]["children"]))
     assert text_of(found["lineage-behind"]).startswith(f"{NS}/recommender comes from")
     assert "lineage-failure-0" in found  # the open run stays open
     cleared = _pick(demo_app, None, {"run": OOM_RUN, "node": RECOMMENDER})
-    assert cleared["response"]["lineage-query"]["data"] == {"run": OOM_RUN}
+    assert cleared["lineage-query"]["data"] == {"run": OOM_RUN}
 
 
 def test_topology_links_a_model_server_to_where_its_model_came_from(demo_app: Dash) -> None:

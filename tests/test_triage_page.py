@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from app_requests import components, render_page, shell_layout, text_of
+from app_requests import components, refresh_page, render_page, shell_layout, text_of
 from dash import Dash
 from triage_graphs import Fault, Platform, snapshot_of
 
@@ -363,23 +363,8 @@ def test_hotspots_link_each_to_topology(demo_app: Dash) -> None:
 
 def _refresh(app: Dash, trigger: str, window: str, shown: dict[str, str]) -> dict[str, Any]:
     """Fire the page's refresh callback as the browser does; the JSON answer."""
-    payload = {
-        "output": "..triage-body.children...triage-query.data..",
-        "outputs": [
-            {"id": "triage-body", "property": "children"},
-            {"id": "triage-query", "property": "data"},
-        ],
-        "inputs": [
-            {"id": "shell-snapshot-version", "property": "data", "value": 1},
-            {"id": "shell-window", "property": "value", "value": window},
-        ],
-        "changedPropIds": [trigger],
-        "state": [{"id": "triage-query", "property": "data", "value": shown}],
-    }
-    response = app.server.test_client().post("/_dash-update-component", json=payload)
-    assert response.status_code in (200, 204), response.data[:500]
-    answer: dict[str, Any] = response.get_json()["response"] if response.status_code == 200 else {}
-    return answer
+    inputs = [("shell-snapshot-version", "data", 1), ("shell-window", "value", window)]
+    return refresh_page(app, "triage", inputs, trigger, shown)
 
 
 def test_a_quiet_snapshot_says_so_and_live_mode_shows_the_new_incident(

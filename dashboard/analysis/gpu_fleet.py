@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pandas as pd
 
+from collectors.changes_context import moment
 from collectors.ids import node_id, parse_node_id
 from collectors.kinds import EdgeKind, NodeKind
 from collectors.model import Node, Snapshot
@@ -129,12 +130,7 @@ def pod_created(snapshot: Snapshot, pod_id: str) -> datetime | None:
     """When a pod was created (its ``created`` attr), None when unknown or unreadable."""
     if pod_id not in snapshot.graph:
         return None
-    text = str(snapshot.node(pod_id).attrs.get("created", ""))
-    try:
-        created = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return created.replace(tzinfo=UTC) if created.tzinfo is None else created.astimezone(UTC)
+    return moment(snapshot.node(pod_id).attrs.get("created", ""))
 
 
 def _owner(snapshot: Snapshot, child: str, kind: NodeKind) -> str:

@@ -6,31 +6,14 @@ what the graph says about it (a model server loads it, no step wrote it) before 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from collectors.kinds import EdgeKind, NodeKind
-from collectors.model import Node, Scalar, Snapshot
+from collectors.model import Node, Snapshot
 from dashboard.analysis.lineage_types import Role
 
 # KFP's own bookkeeping files: the UI's visualisation list and the run's metrics.
 _METADATA_NAMES = frozenset({"mlpipeline-ui-metadata", "mlpipeline-metrics", "main-logs"})
-
-
-def moment(value: Scalar | None) -> datetime | None:
-    """An attr holding an ISO 8601 time as an aware UTC datetime; None when empty or bad.
-
-    >>> moment("2026-11-24T10:07:00Z")
-    datetime.datetime(2026, 11, 24, 10, 7, tzinfo=datetime.timezone.utc)
-    >>> moment("") is None, moment("yesterday") is None
-    (True, True)
-    """
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def seconds_between(start: datetime | None, end: datetime | None) -> float | None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from collectors.changes_context import moment
 from collectors.kinds import EdgeKind, NodeKind
 from collectors.model import Node, Snapshot
 from dashboard.analysis.lineage_roles import (
     artifact_role,
-    moment,
     neighbours,
     run_title,
     seconds_between,
