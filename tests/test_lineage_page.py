@@ -181,6 +181,8 @@ def test_picking_in_the_explorer_walks_from_there_and_keeps_the_open_run(demo_ap
     assert "lineage-failure-0" in found  # the open run stays open
     cleared = _pick(demo_app, None, {"run": OOM_RUN, "node": RECOMMENDER})
     assert cleared["lineage-query"]["data"] == {"run": OOM_RUN}
+    # A picker redrawn with what the URL already says changes nothing.
+    assert _pick(demo_app, RECOMMENDER, {"node": RECOMMENDER}) == {}
 
 
 def test_topology_links_a_model_server_to_where_its_model_came_from(demo_app: Dash) -> None:

@@ -24,7 +24,15 @@ from collectors.ids import parse_node_id
 from collectors.kinds import NodeKind
 from dashboard.components.page_query import query_text, shown_text
 
-__all__ = ["PATH", "PICK", "QUERY_KEYS", "LineageQuery", "lineage_href", "parse_lineage_query"]
+__all__ = [
+    "PATH",
+    "PICK",
+    "QUERY_KEYS",
+    "LineageQuery",
+    "lineage_href",
+    "parse_lineage_query",
+    "query_after_pick",
+]
 
 PATH = "/lineage"
 PICK = "lineage-pick"
@@ -77,6 +85,22 @@ def parse_lineage_query(query: Mapping[str, Any]) -> tuple[LineageQuery, list[st
                 "model server id"
             )
     return found, problems
+
+
+def query_after_pick(picked: str | None, shown: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The query after the explorer's picker chose ``picked``; None when it changes nothing.
+
+    The open run stays open; clearing the picker drops ``node``.
+
+    >>> query_after_pick("artifact:Kubernetes//s3://b/m", {"run": "r"})
+    {'run': 'r', 'node': 'artifact:Kubernetes//s3://b/m'}
+    >>> query_after_pick(None, {"run": "r", "node": "n"}), query_after_pick("n", {"node": "n"})
+    ({'run': 'r'}, None)
+    """
+    if (picked or "") == shown.get("node", ""):
+        return None  # a redrawn picker showing what the URL says
+    query = {key: value for key, value in shown.items() if key != "node"}
+    return {**query, "node": picked} if picked else query
 
 
 def lineage_href(query: LineageQuery) -> str:

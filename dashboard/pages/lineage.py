@@ -28,6 +28,7 @@ from dashboard.components.lineage_state import (
     QUERY_KEYS,
     LineageQuery,
     parse_lineage_query,
+    query_after_pick,
 )
 from dashboard.components.lineage_tables import (
     failures_list,
@@ -74,12 +75,9 @@ def refresh(
     _version: int | None, picked: str | None, shown: dict[str, Any] | None
 ) -> tuple[list[Any], dict[str, Any]]:
     """Redraw for a new snapshot, or walk from what the explorer's picker names."""
-    query = dict(shown or {})
-    if ctx.triggered_id == PICK:
-        if (picked or "") == query.get("node", ""):
-            raise dash.exceptions.PreventUpdate
-        query = {key: value for key, value in query.items() if key != "node"}
-        query.update({"node": picked} if picked else {})
+    query = query_after_pick(picked, shown or {}) if ctx.triggered_id == PICK else shown or {}
+    if query is None:
+        raise dash.exceptions.PreventUpdate
     return body(current_snapshot(), query), query
 
 
